@@ -1,0 +1,1 @@
+//! Byte-level BPE: text → tokens and back (see `model/FORMAT.md`).

@@ -1,0 +1,1 @@
+//! The trace: every intermediate of one forward pass.

@@ -1,0 +1,1 @@
+//! Reading and validating a safetensors weights file (see `model/FORMAT.md`).
