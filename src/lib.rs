@@ -1,7 +1,14 @@
 //! attention-explorer: a tiny pretrained decoder-only transformer whose forward pass returns a
 //! [`trace::Trace`] of every intermediate, named after the math, for the page and widget to draw.
 //!
-//! `src/` computes, `www/` draws. See `model/FORMAT.md` for the weights, tokenizer and golden formats.
+//! `src/` computes, `www/` draws. `model/FORMAT.md` specifies the weights, tokenizer and golden files.
+//!
+//! - [`model`]: `Config`, the weights, and the forward pass top to bottom, one function per step.
+//! - [`trace`]: the intermediates the forward pass returns, with their shapes.
+//! - [`kernels`]: matmul, softmax, layer norm, gelu: scalar spec and wasm simd128, one dispatch point.
+//! - [`weights`]: the safetensors reader and validator.
+//! - [`tokenizer`]: byte-level BPE that never fails on UTF-8 input.
+//! - `wasm` (wasm32 only): the JavaScript surface, `Explorer`.
 
 pub mod kernels;
 pub mod model;
@@ -11,3 +18,95 @@ pub mod weights;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
+
+use model::{AnalyzeError, Model};
+use tokenizer::Tokenizer;
+use trace::{Options, Trace};
+
+/// The model compiled into the binary (see `model/MODEL.md`).
+#[cfg(feature = "builtin-model")]
+pub const BUILTIN_WEIGHTS: &[u8] = include_bytes!("../model/model.safetensors");
+#[cfg(feature = "builtin-model")]
+pub const BUILTIN_TOKENIZER: &[u8] = include_bytes!("../model/tokenizer.json");
+
+/// A model and the tokenizer that goes with it, checked against each other.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    pub model: Model,
+    pub tokenizer: Tokenizer,
+}
+
+/// Vocabulary tokens placed on the embedding map.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct VocabMap {
+    pub ids: Vec<u32>,
+    pub texts: Vec<String>,
+    pub coords: trace::Matrix, // (n, 2)
+}
+
+/// Why a model could not be loaded.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LoadError {
+    Weights(String),
+    Tokenizer(String),
+    /// The tokenizer's ids do not fit the weights' vocabulary.
+    Mismatch { tokenizer_vocab: usize, model_vocab: usize },
+    /// The crate was built without the `builtin-model` feature.
+    NoBuiltin,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Weights(m) => write!(f, "the weights file cannot be used: {m}"),
+            LoadError::Tokenizer(m) => write!(f, "the tokenizer file cannot be used: {m}"),
+            LoadError::Mismatch { tokenizer_vocab, model_vocab } => write!(
+                f,
+                "the tokenizer does not match the weights: the weights have {model_vocab} token embeddings, \
+                 the tokenizer has {tokenizer_vocab} tokens"
+            ),
+            LoadError::NoBuiltin => write!(f, "this build has no built-in model: load a weights and a tokenizer file"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl Engine {
+    /// Loads and validates a weights file and a tokenizer file.
+    pub fn load(weights: &[u8], tokenizer: &[u8]) -> Result<Engine, LoadError> {
+        let weights = weights::load(weights).map_err(|e| LoadError::Weights(e.to_string()))?;
+        let tokenizer = Tokenizer::from_json(tokenizer).map_err(|e| LoadError::Tokenizer(e.to_string()))?;
+        let (tokenizer_vocab, model_vocab) = (tokenizer.vocab_size(), weights.config.vocab_size);
+        if tokenizer_vocab > model_vocab {
+            return Err(LoadError::Mismatch { tokenizer_vocab, model_vocab });
+        }
+        Ok(Engine { model: Model::new(weights), tokenizer })
+    }
+
+    /// The model compiled into the binary.
+    pub fn builtin() -> Result<Engine, LoadError> {
+        #[cfg(feature = "builtin-model")]
+        return Engine::load(BUILTIN_WEIGHTS, BUILTIN_TOKENIZER);
+        #[cfg(not(feature = "builtin-model"))]
+        Err(LoadError::NoBuiltin)
+    }
+
+    /// The first `n` vocabulary tokens after the 256 single bytes, with their embedding-map coordinates.
+    pub fn vocab_map(&self, n: usize) -> VocabMap {
+        let cfg = self.model.config();
+        let d = cfg.d_model;
+        let ids: Vec<u32> = (256.min(cfg.vocab_size)..cfg.vocab_size).take(n).map(|i| i as u32).collect();
+        let mut rows = trace::Matrix::zeros(ids.len(), d);
+        for (row, &id) in rows.data.chunks_exact_mut(d).zip(&ids) {
+            row.copy_from_slice(&self.model.weights.tok_emb[id as usize * d..(id as usize + 1) * d]);
+        }
+        let texts = ids.iter().map(|&id| self.tokenizer.token_display(id)).collect();
+        VocabMap { coords: self.model.project(&rows), ids, texts }
+    }
+
+    /// Tokenizes `text`, runs the model on its last `context` tokens and returns every intermediate.
+    pub fn analyze(&self, text: &str, options: &Options) -> Result<Trace, AnalyzeError> {
+        self.model.analyze(&self.tokenizer, text, options)
+    }
+}

@@ -56,3 +56,420 @@ pub struct Weights {
     pub layers: Vec<Layer>,
     pub ln_f: Norm,
 }
+
+use crate::kernels;
+use crate::tokenizer::Tokenizer;
+use crate::trace::{
+    Candidate, HeadTrace, LayerTrace, MapTrace, Matrix, MlpTrace, Neighbour, Neighbours, Options, Prediction,
+    TokenInfo, Trace,
+};
+
+/// How many nearest vocabulary tokens `Options::neighbours` lists per position.
+pub const NEIGHBOURS: usize = 5;
+
+/// A loaded model: its weights and what is derived from them once, at load.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub weights: Weights,
+    /// The embedding map's fixed 2-D projection.
+    pub projection: Projection,
+    /// ‖W_E[v]‖ for every token v, for cosine similarities.
+    tok_norms: Vec<f32>, // (V)
+}
+
+/// The intermediates of the forward pass proper (before the prediction).
+#[derive(Clone, Debug)]
+pub struct Forward {
+    pub token_embeddings: Matrix,    // (T, D)
+    pub position_embeddings: Matrix, // (T, D)
+    pub embeddings: Matrix,          // (T, D)
+    pub layers: Vec<LayerTrace>,
+}
+
+/// A fixed linear map from d_model to 2-D: the two leading principal components of the
+/// token-embedding table. `coords = (x − mean) · axesᵀ`.
+#[derive(Clone, Debug)]
+pub struct Projection {
+    pub mean: Vec<f32>, // (D)
+    pub axes: Vec<f32>, // (2, D), unit rows, orthogonal
+}
+
+/// Why an analysis could not run. Every message says what was expected and what was found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AnalyzeError {
+    /// The text produced no tokens.
+    Empty,
+    BadOption(String),
+}
+
+impl std::fmt::Display for AnalyzeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AnalyzeError::Empty => write!(f, "there is nothing to analyse: type at least one character"),
+            AnalyzeError::BadOption(m) => write!(f, "invalid option: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for AnalyzeError {}
+
+impl Model {
+    /// Wraps validated weights and derives the embedding map's projection.
+    pub fn new(weights: Weights) -> Model {
+        let d = weights.config.d_model;
+        let projection = principal_axes(&weights.tok_emb, weights.config.vocab_size, d);
+        let tok_norms = weights.tok_emb.chunks_exact(d).map(|r| r.iter().map(|x| x * x).sum::<f32>().sqrt()).collect();
+        Model { weights, projection, tok_norms }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.weights.config
+    }
+
+    /// The whole analysis: tokenize, keep the last `context` tokens, run the forward pass, predict.
+    pub fn analyze(&self, tokenizer: &Tokenizer, text: &str, options: &Options) -> Result<Trace, AnalyzeError> {
+        let cfg = &self.weights.config;
+        let all = tokenizer.encode(text);
+        if all.is_empty() {
+            return Err(AnalyzeError::Empty);
+        }
+        let dropped = all.len().saturating_sub(cfg.context);
+        let window = &all[dropped..];
+        let t = window.len();
+        self.check_options(options, t)?;
+
+        let ids: Vec<u32> = window.iter().map(|tok| tok.id).collect();
+        let spans = utf16_spans(text, window.iter().map(|tok| (tok.start, tok.end)));
+        let tokens = ids
+            .iter()
+            .zip(spans)
+            .map(|(&id, (start, end))| TokenInfo { id, text: tokenizer.token_display(id), start, end })
+            .collect();
+
+        let Forward { token_embeddings, position_embeddings, embeddings, layers } = self.forward(&ids, options);
+        let last = layers.last().map_or(&embeddings, |prev| &prev.output);
+        let position = options.predict_position.unwrap_or(t - 1);
+        let mut predict = self.predict(last.row(position), position, options.temperature, options.top_k);
+        for c in predict.top.iter_mut() {
+            c.text = tokenizer.token_display(c.id);
+        }
+        let map = MapTrace {
+            embeddings: self.project(&embeddings),
+            layers: layers.iter().map(|layer| self.project(&layer.output)).collect(),
+        };
+        let neighbours = options.neighbours.then(|| Neighbours {
+            before: self.nearest_tokens(tokenizer, &embeddings, NEIGHBOURS),
+            after: self.nearest_tokens(tokenizer, last, NEIGHBOURS),
+        });
+        Ok(Trace {
+            model: self.weights.name.clone(),
+            config: cfg.clone(),
+            options: options.clone(),
+            total_tokens: all.len(),
+            dropped_tokens: dropped,
+            tokens,
+            token_embeddings,
+            position_embeddings,
+            embeddings,
+            layers,
+            predict,
+            map,
+            neighbours,
+        })
+    }
+
+    /// The forward pass for token ids (at most `context` of them, all below `vocab_size`).
+    pub fn forward(&self, ids: &[u32], options: &Options) -> Forward {
+        let cfg = &self.weights.config;
+        debug_assert!(ids.len() <= cfg.context && ids.iter().all(|&id| (id as usize) < cfg.vocab_size));
+        let (token_embeddings, position_embeddings, embeddings) = self.embed(ids);
+        let mut layers: Vec<LayerTrace> = Vec::with_capacity(cfg.n_layers);
+        for l in 0..cfg.n_layers {
+            let input = layers.last().map_or(&embeddings, |prev| &prev.output).clone();
+            layers.push(self.layer(l, input, options));
+        }
+        Forward { token_embeddings, position_embeddings, embeddings, layers }
+    }
+
+    pub fn check_options(&self, o: &Options, t: usize) -> Result<(), AnalyzeError> {
+        let cfg = &self.weights.config;
+        if !(o.temperature.is_finite() && o.temperature > 0.0) {
+            return Err(AnalyzeError::BadOption(format!(
+                "temperature must be a finite number above 0, found {}",
+                o.temperature
+            )));
+        }
+        if let Some(&(l, h)) = o.disabled_heads.iter().find(|&&(l, h)| l >= cfg.n_layers || h >= cfg.n_heads) {
+            return Err(AnalyzeError::BadOption(format!(
+                "disabled head [{l}, {h}] does not exist: the model has layers 0..{} and heads 0..{}",
+                cfg.n_layers, cfg.n_heads
+            )));
+        }
+        if let Some(p) = o.predict_position.filter(|&p| p >= t) {
+            return Err(AnalyzeError::BadOption(format!(
+                "predict_position must be a token index below {t}, found {p}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// token_embeddings (T,D) = W_E[ids]; position_embeddings (T,D) = P[0..T]; embeddings = their sum.
+    fn embed(&self, ids: &[u32]) -> (Matrix, Matrix, Matrix) {
+        let d = self.weights.config.d_model;
+        let t = ids.len();
+        let mut tok = Matrix::zeros(t, d);
+        for (row, &id) in tok.data.chunks_exact_mut(d).zip(ids) {
+            let id = id as usize;
+            row.copy_from_slice(&self.weights.tok_emb[id * d..(id + 1) * d]);
+        }
+        let pos = Matrix::from_vec(t, d, self.weights.pos_emb[..t * d].to_vec());
+        let mut e = tok.clone();
+        add_into(&mut e.data, &pos.data);
+        (tok, pos, e)
+    }
+
+    /// One layer: pre-norm multi-head causal self-attention with a residual update, then the MLP.
+    fn layer(&self, l: usize, input: Matrix, options: &Options) -> LayerTrace {
+        let cfg = &self.weights.config;
+        let w = &self.weights.layers[l];
+        let (t, d, dh) = (input.rows, cfg.d_model, cfg.d_head);
+        let hd = cfg.n_heads * dh;
+
+        // normed (T,D) = LN(E; ln1)
+        let normed = norm(&input, &w.ln1, cfg.ln_eps);
+        // queries, keys, values for all heads at once: (T,H·Dh) = normed (T,D) · W (D,H·Dh)
+        let q = project(&normed, &w.w_q, hd);
+        let k = project(&normed, &w.w_k, hd);
+        let v = project(&normed, &w.w_v, hd);
+
+        let mut delta = Matrix::zeros(t, d);
+        let mut heads = Vec::with_capacity(cfg.n_heads);
+        for h in 0..cfg.n_heads {
+            let enabled = !options.disabled_heads.contains(&(l, h));
+            let head = self.head(w, h, columns(&q, h, dh), columns(&k, h, dh), columns(&v, h, dh), enabled, options);
+            add_into(&mut delta.data, &head.delta.data);
+            heads.push(head);
+        }
+
+        // updated (T,D) = E + ΔE: the residual update
+        let mut updated = input.clone();
+        add_into(&mut updated.data, &delta.data);
+
+        let mlp = w.mlp.as_ref().map(|m| mlp(m, &updated, cfg.ln_eps));
+        let mut output = updated.clone();
+        if let Some(m) = &mlp {
+            add_into(&mut output.data, &m.out.data);
+        }
+        LayerTrace { input, normed, heads, delta, updated, mlp, output }
+    }
+
+    /// One head: scores, scaling, mask, softmax, mixing, and its share of ΔE.
+    #[allow(clippy::too_many_arguments)]
+    fn head(&self, w: &Layer, h: usize, queries: Matrix, keys: Matrix, values: Matrix, enabled: bool, o: &Options) -> HeadTrace {
+        let cfg = &self.weights.config;
+        let (t, d, dh) = (queries.rows, cfg.d_model, cfg.d_head);
+
+        // scores (T,T) = Q (T,Dh) · Kᵀ (Dh,T)
+        let mut scores = Matrix::zeros(t, t);
+        kernels::matmul_bt(&queries.data, &keys.data, &mut scores.data, t, dh, t);
+
+        // scaled (T,T) = scores / √Dh: keeps the softmax out of saturation as Dh grows
+        let mut scaled = scores.clone();
+        if o.scale {
+            let s = 1.0 / (dh as f32).sqrt();
+            scaled.data.iter_mut().for_each(|x| *x *= s);
+        }
+
+        // masked (T,T): −∞ where key j > query i, so a token cannot look ahead
+        let mut masked = scaled.clone();
+        if o.causal {
+            for i in 0..t {
+                masked.data[i * t + i + 1..(i + 1) * t].fill(f32::NEG_INFINITY);
+            }
+        }
+
+        // weights (T,T) = softmax over each row: every query's distribution over the keys
+        let mut weights = masked.clone();
+        kernels::softmax_rows(&mut weights.data, t, t, o.causal);
+
+        // mixed (T,Dh) = weights (T,T) · V (T,Dh)
+        let mut mixed = Matrix::zeros(t, dh);
+        kernels::matmul(&weights.data, &values.data, &mut mixed.data, t, t, dh);
+
+        // delta (T,D) = mixed (T,Dh) · W_O[h] (Dh,D); a switched-off head contributes nothing
+        let mut delta = Matrix::zeros(t, d);
+        if enabled {
+            let w_o = &w.w_o[h * dh * d..(h + 1) * dh * d];
+            kernels::matmul(&mixed.data, w_o, &mut delta.data, t, dh, d);
+        }
+        HeadTrace { enabled, queries, keys, values, scores, scaled, masked, weights, mixed, delta }
+    }
+
+    /// The last vector predicts the next token: probs (V) = softmax(LN(x; ln_f) · W_Eᵀ / τ).
+    /// Candidates' `text` is left empty for the caller, which has the tokenizer.
+    pub fn predict(&self, x: &[f32], position: usize, temperature: f32, top_k: usize) -> Prediction {
+        let cfg = &self.weights.config;
+        let (d, vocab) = (cfg.d_model, cfg.vocab_size);
+        // normed (1,D) = LN(x; ln_f)
+        let normed = norm(&Matrix::from_vec(1, d, x.to_vec()), &self.weights.ln_f, cfg.ln_eps);
+        // logits (1,V) = normed (1,D) · W_Eᵀ (D,V): the tied unembedding
+        let mut logits = Matrix::zeros(1, vocab);
+        kernels::matmul_bt(&normed.data, &self.weights.tok_emb, &mut logits.data, 1, d, vocab);
+        // probs (1,V) = softmax(logits / τ)
+        let mut probs = logits.clone();
+        probs.data.iter_mut().for_each(|z| *z /= temperature);
+        kernels::softmax_rows(&mut probs.data, 1, vocab, false);
+
+        let top = top_indices(&probs.data, top_k)
+            .into_iter()
+            .map(|i| Candidate { id: i as u32, text: String::new(), logit: logits.data[i], prob: probs.data[i] })
+            .collect();
+        Prediction { position, temperature, normed, logits, probs, top }
+    }
+
+    /// coords (T,2) = (x − mean) · axesᵀ on the embedding map.
+    pub fn project(&self, x: &Matrix) -> Matrix {
+        let d = self.weights.config.d_model;
+        let mut centred = x.clone();
+        for row in centred.data.chunks_exact_mut(d) {
+            row.iter_mut().zip(&self.projection.mean).for_each(|(v, m)| *v -= m);
+        }
+        let mut out = Matrix::zeros(x.rows, 2);
+        kernels::matmul_bt(&centred.data, &self.projection.axes, &mut out.data, x.rows, d, 2);
+        out
+    }
+
+    /// For each row of x, the `n` tokens whose embedding rows have the highest cosine similarity.
+    pub fn nearest_tokens(&self, tokenizer: &Tokenizer, x: &Matrix, n: usize) -> Vec<Vec<Neighbour>> {
+        let (d, vocab) = (self.weights.config.d_model, self.weights.config.vocab_size);
+        // sims (T,V) = x (T,D) · W_Eᵀ (D,V), then divided by both norms
+        let mut sims = vec![0.0f32; x.rows * vocab];
+        kernels::matmul_bt(&x.data, &self.weights.tok_emb, &mut sims, x.rows, d, vocab);
+        sims.chunks_exact_mut(vocab)
+            .zip(x.data.chunks_exact(d))
+            .map(|(row, xr)| {
+                let xn = xr.iter().map(|v| v * v).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+                row.iter_mut().zip(&self.tok_norms).for_each(|(s, tn)| *s /= xn * tn.max(f32::MIN_POSITIVE));
+                top_indices(row, n)
+                    .into_iter()
+                    .map(|i| Neighbour { id: i as u32, text: tokenizer.token_display(i as u32), similarity: row[i] })
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// out (T,D) = LN(x; p), row by row.
+fn norm(x: &Matrix, p: &Norm, eps: f32) -> Matrix {
+    let mut out = Matrix::zeros(x.rows, x.cols);
+    kernels::layer_norm(&x.data, &p.weight, &p.bias, &mut out.data, x.rows, x.cols, eps);
+    out
+}
+
+/// out (T,N) = x (T,D) · w (D,N).
+fn project(x: &Matrix, w: &[f32], n: usize) -> Matrix {
+    let mut out = Matrix::zeros(x.rows, n);
+    kernels::matmul(&x.data, w, &mut out.data, x.rows, x.cols, n);
+    out
+}
+
+/// Columns h·Dh..(h+1)·Dh of x (T, H·Dh): head h's slice, as its own (T,Dh) matrix.
+fn columns(x: &Matrix, h: usize, dh: usize) -> Matrix {
+    let data = x.data.chunks_exact(x.cols).flat_map(|row| &row[h * dh..(h + 1) * dh]).copied().collect();
+    Matrix::from_vec(x.rows, dh, data)
+}
+
+/// The MLP: hidden (T,F) = gelu(LN(x; ln2) · W_in + b_in); out (T,D) = hidden · W_out + b_out.
+fn mlp(m: &Mlp, x: &Matrix, eps: f32) -> MlpTrace {
+    let normed = norm(x, &m.ln, eps);
+    let mut hidden = project(&normed, &m.w_in, m.b_in.len());
+    add_bias(&mut hidden, &m.b_in);
+    kernels::gelu(&mut hidden.data);
+    let mut out = project(&hidden, &m.w_out, m.b_out.len());
+    add_bias(&mut out, &m.b_out);
+    MlpTrace { normed, hidden, out }
+}
+
+fn add_into(acc: &mut [f32], x: &[f32]) {
+    acc.iter_mut().zip(x).for_each(|(a, b)| *a += b);
+}
+
+fn add_bias(x: &mut Matrix, b: &[f32]) {
+    for row in x.data.chunks_exact_mut(x.cols) {
+        add_into(row, b);
+    }
+}
+
+/// Indices of the `k` largest values, largest first (ties: lower index first).
+fn top_indices(x: &[f32], k: usize) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    let k = k.min(x.len());
+    let by_value = |a: &usize, b: &usize| x[*b].total_cmp(&x[*a]).then(a.cmp(b));
+    if k > 0 && k < idx.len() {
+        idx.select_nth_unstable_by(k - 1, by_value);
+    }
+    idx.truncate(k);
+    idx.sort_by(by_value);
+    idx
+}
+
+/// Converts byte spans of `text` (in order, on char boundaries) to UTF-16 code-unit spans.
+fn utf16_spans(text: &str, spans: impl Iterator<Item = (usize, usize)>) -> Vec<(usize, usize)> {
+    let mut chars = text.char_indices().peekable();
+    let mut units = 0usize;
+    let mut at = |byte: usize| {
+        while let Some(&(i, c)) = chars.peek() {
+            if i >= byte {
+                break;
+            }
+            units += c.len_utf16();
+            chars.next();
+        }
+        units
+    };
+    spans.map(|(s, e)| (at(s), at(e))).collect()
+}
+
+/// The two leading principal components of the rows of x (n, d), by power iteration on the
+/// covariance with deflation; each axis's sign is fixed so its largest-magnitude entry is positive.
+fn principal_axes(x: &[f32], n: usize, d: usize) -> Projection {
+    let mut mean = vec![0.0f32; d];
+    for row in x.chunks_exact(d) {
+        add_into(&mut mean, row);
+    }
+    mean.iter_mut().for_each(|m| *m /= n.max(1) as f32);
+    // cov (D,D) = Xcᵀ (D,N) · Xc (N,D) / N, with Xc the centred rows
+    let mut xct = vec![0.0f32; d * n];
+    for (i, row) in x.chunks_exact(d).enumerate() {
+        for j in 0..d {
+            xct[j * n + i] = row[j] - mean[j];
+        }
+    }
+    let mut cov = vec![0.0f32; d * d];
+    kernels::matmul_bt(&xct, &xct, &mut cov, d, n, d);
+    let mut axes = vec![0.0f32; 2 * d];
+    for a in 0..2 {
+        let mut v: Vec<f32> = (0..d).map(|j| 1.0 + (j as f32 * 0.618).sin()).collect();
+        for _ in 0..200 {
+            let mut next = vec![0.0f32; d];
+            kernels::matmul(&v, &cov, &mut next, 1, d, d);
+            for b in 0..a {
+                let prev = &axes[b * d..(b + 1) * d];
+                let dot: f32 = next.iter().zip(prev).map(|(p, q)| p * q).sum();
+                next.iter_mut().zip(prev).for_each(|(p, q)| *p -= dot * q);
+            }
+            let len = next.iter().map(|p| p * p).sum::<f32>().sqrt();
+            if len == 0.0 || !len.is_finite() {
+                break;
+            }
+            next.iter_mut().for_each(|p| *p /= len);
+            v = next;
+        }
+        let big = v.iter().copied().fold(0.0f32, |m, p| if p.abs() > m.abs() { p } else { m });
+        if big < 0.0 {
+            v.iter_mut().for_each(|p| *p = -*p);
+        }
+        axes[a * d..(a + 1) * d].copy_from_slice(&v);
+    }
+    Projection { mean, axes }
+}

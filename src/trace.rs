@@ -1,1 +1,205 @@
-//! The trace: every intermediate of one forward pass.
+//! The trace: every intermediate of one analysis, named after the math (DESIGN.md's vocabulary).
+//!
+//! Shapes use T = tokens analysed (≤ context), D = d_model, Dh = d_head, F = d_mlp, V = vocab_size.
+//! Matrices are row-major; in attention grids the row is the query (the token that looks) and the
+//! column is the key (the token looked at).
+
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+use serde::Deserialize;
+
+use crate::model::Config;
+
+/// A row-major f32 matrix. In JS it arrives as `{ shape: [rows, cols], data: Float32Array }`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Matrix {
+    pub rows: usize,
+    pub cols: usize,
+    pub data: Vec<f32>,
+}
+
+impl Matrix {
+    pub fn zeros(rows: usize, cols: usize) -> Self {
+        Matrix { rows, cols, data: vec![0.0; rows * cols] }
+    }
+
+    pub fn from_vec(rows: usize, cols: usize, data: Vec<f32>) -> Self {
+        debug_assert_eq!(data.len(), rows * cols);
+        Matrix { rows, cols, data }
+    }
+
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.cols..(i + 1) * self.cols]
+    }
+
+    pub fn at(&self, i: usize, j: usize) -> f32 {
+        self.data[i * self.cols + j]
+    }
+}
+
+impl Serialize for Matrix {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Matrix", 2)?;
+        st.serialize_field("shape", &[self.rows, self.cols])?;
+        st.serialize_field("data", &F32s(&self.data))?;
+        st.end()
+    }
+}
+
+/// f32 data: a `Float32Array` when serialised for JS by serde-wasm-bindgen, a plain sequence elsewhere.
+struct F32s<'a>(&'a [f32]);
+
+impl Serialize for F32s<'_> {
+    #[cfg(target_arch = "wasm32")]
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serde_wasm_bindgen::preserve::serialize(&js_sys::Float32Array::from(self.0), s)
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// What the user asked for: ablations and the prediction's settings.
+#[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Options {
+    /// Divide scores by √d_head (switch off to see why it is there).
+    pub scale: bool,
+    /// Apply the causal mask (switch off to let tokens look ahead).
+    pub causal: bool,
+    /// Heads switched off, as `[layer, head]` pairs: their ΔE is zero.
+    pub disabled_heads: Vec<(usize, usize)>,
+    /// Softmax temperature τ for the next-token prediction (> 0).
+    pub temperature: f32,
+    /// Which position predicts (default: the last token).
+    pub predict_position: Option<usize>,
+    /// How many next-token candidates to list.
+    pub top_k: usize,
+    /// Also list each token's nearest vocabulary embeddings before and after the layers.
+    pub neighbours: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            scale: true,
+            causal: true,
+            disabled_heads: Vec::new(),
+            temperature: 1.0,
+            predict_position: None,
+            top_k: 10,
+            neighbours: false,
+        }
+    }
+}
+
+/// One token of the analysed window.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct TokenInfo {
+    pub id: u32,
+    /// The token as a user should read it (leading space included).
+    pub text: String,
+    /// Where it came from in the input text, in UTF-16 code units (JS string indices).
+    pub start: usize,
+    pub end: usize,
+}
+
+/// One attention head of one layer.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct HeadTrace {
+    /// False when switched off by an ablation: its `delta` is then all zeros.
+    pub enabled: bool,
+    pub queries: Matrix, // (T, Dh)  Q_h = normed · W_Q[:, h]
+    pub keys: Matrix,    // (T, Dh)  K_h = normed · W_K[:, h]
+    pub values: Matrix,  // (T, Dh)  V_h = normed · W_V[:, h]
+    pub scores: Matrix,  // (T, T)   Q_h · K_hᵀ
+    pub scaled: Matrix,  // (T, T)   scores / √Dh (or scores, if scaling is switched off)
+    pub masked: Matrix,  // (T, T)   scaled with −∞ where key > query (unless the mask is switched off)
+    pub weights: Matrix, // (T, T)   softmax of each row of masked
+    pub mixed: Matrix,   // (T, Dh)  weights · V_h
+    pub delta: Matrix,   // (T, D)   mixed · W_O[h, :]: this head's share of ΔE
+}
+
+/// The MLP of one layer.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MlpTrace {
+    pub normed: Matrix, // (T, D)  LN(updated; ln2)
+    pub hidden: Matrix, // (T, F)  gelu(normed · W_in + b_in)
+    pub out: Matrix,    // (T, D)  hidden · W_out + b_out
+}
+
+/// One layer: attention, then (if the model has one) the MLP.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct LayerTrace {
+    pub input: Matrix,  // (T, D)  E entering the layer
+    pub normed: Matrix, // (T, D)  LN(E; ln1)
+    pub heads: Vec<HeadTrace>,
+    pub delta: Matrix,   // (T, D)  ΔE = Σ_h head delta
+    pub updated: Matrix, // (T, D)  E + ΔE
+    pub mlp: Option<MlpTrace>,
+    pub output: Matrix, // (T, D)  updated + MLP out (= updated without an MLP)
+}
+
+/// A next-token candidate.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Candidate {
+    pub id: u32,
+    pub text: String,
+    pub logit: f32,
+    pub prob: f32,
+}
+
+/// What one position predicts comes next.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Prediction {
+    pub position: usize,
+    pub temperature: f32,
+    pub normed: Matrix, // (1, D)  LN(E′_position; ln_f)
+    pub logits: Matrix, // (1, V)  normed · W_Eᵀ
+    pub probs: Matrix,  // (1, V)  softmax(logits / τ)
+    pub top: Vec<Candidate>,
+}
+
+/// 2-D coordinates on the embedding map: a fixed projection (the two leading principal components of
+/// the token-embedding table), the same for every analysis of one model.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MapTrace {
+    pub embeddings: Matrix,     // (T, 2)  E
+    pub layers: Vec<Matrix>,    // (T, 2)  each layer's output E′
+}
+
+/// A vocabulary token near a vector (cosine similarity with its token-embedding row).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Neighbour {
+    pub id: u32,
+    pub text: String,
+    pub similarity: f32,
+}
+
+/// Nearest vocabulary tokens per position, before (E) and after (final E′) the layers.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Neighbours {
+    pub before: Vec<Vec<Neighbour>>,
+    pub after: Vec<Vec<Neighbour>>,
+}
+
+/// Everything one analysis computed.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Trace {
+    pub model: String,
+    pub config: Config,
+    pub options: Options,
+    /// Tokens in the whole input; only the last `context` are analysed.
+    pub total_tokens: usize,
+    /// How many tokens at the start were left out because the text is longer than the context.
+    pub dropped_tokens: usize,
+    pub tokens: Vec<TokenInfo>,             // (T)
+    pub token_embeddings: Matrix,           // (T, D)  W_E[ids]
+    pub position_embeddings: Matrix,        // (T, D)  P[0..T]
+    pub embeddings: Matrix,                 // (T, D)  E = W_E[ids] + P
+    pub layers: Vec<LayerTrace>,
+    pub predict: Prediction,
+    pub map: MapTrace,
+    pub neighbours: Option<Neighbours>,
+}

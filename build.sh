@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# attention-explorer build script: one verb per job.
+#
+#   ./build.sh setup       install the toolchain (idempotent; skips what is present)
+#   ./build.sh build       wasm-pack build --target web into www/pkg
+#   ./build.sh serve       setup + build + serve www/ on http://127.0.0.1:8080
+#   ./build.sh test        setup + every test (native, headless Chromium, page, trainer smoke)
+#   ./build.sh bench       benchmarks into target/bench.json
+#   ./build.sh eval-model  measure the shipped model into target/model-eval.json
+#   ./build.sh train       retrain the shipped model from scratch (about an hour on 2 cores)
+#
+# Known-good versions: rustc 1.95, wasm-bindgen(-cli) 0.2.130, wasm-pack 0.15.1, Debian chromium +
+# chromium-driver (same version), Node 20, Python 3.11. Never set RUSTFLAGS: it replaces the +simd128
+# flag in .cargo/config.toml.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+WASM_BINDGEN_VERSION=0.2.130
+WASM_PACK_VERSION=0.15.1
+export PATH="$HOME/.cargo/bin:$PATH"
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+cargo_install() { # name version
+  cargo install "$1" --version "$2" --locked || cargo install "$1" --version "$2"
+}
+
+setup() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+  wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION" || cargo_install wasm-bindgen-cli "$WASM_BINDGEN_VERSION"
+  wasm-pack --version 2>/dev/null | grep -q " $WASM_PACK_VERSION" || cargo_install wasm-pack "$WASM_PACK_VERSION"
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
+  fi
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+    npm ci --no-audit --no-fund
+  fi
+}
+
+build() {
+  log "wasm-pack build --release --target web (simd128)"
+  wasm-pack build --release --target web --out-dir www/pkg --no-pack
+  rm -f www/pkg/.gitignore
+}
+
+serve() {
+  setup
+  build
+  log "serving www/ on http://127.0.0.1:8080 (Ctrl-C to stop)"
+  exec python3 -m http.server 8080 --bind 127.0.0.1 --directory www
+}
+
+test_all() {
+  setup
+  log "native tests"
+  cargo test --all-targets
+  log "browser tests: the same tests in headless Chromium with simd128"
+  wasm-pack test --headless --chrome
+  build
+  log "page tests: Playwright through /usr/bin/chromium"
+  node --test tests/e2e/
+  log "trainer smoke run"
+  bash trainer/setup.sh
+  trainer/.venv/bin/python trainer/train.py --smoke
+}
+
+bench() {
+  setup
+  build
+  bash benches/run.sh
+}
+
+eval_model() {
+  bash trainer/setup.sh
+  mkdir -p target
+  trainer/.venv/bin/python trainer/eval.py --out target/model-eval.json
+}
+
+train() {
+  bash trainer/setup.sh
+  trainer/.venv/bin/python trainer/train.py
+}
+
+case "${1:-}" in
+  setup) setup ;;
+  build) setup; build ;;
+  serve) serve ;;
+  test) test_all ;;
+  bench) bench ;;
+  eval-model) eval_model ;;
+  train) train ;;
+  *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+esac
