@@ -25,9 +25,9 @@ use trace::{Options, Trace};
 
 /// The model compiled into the binary (see `model/MODEL.md`).
 #[cfg(feature = "builtin-model")]
-pub const BUILTIN_WEIGHTS: &[u8] = include_bytes!("../model/model.safetensors");
+pub const BUILTIN_WEIGHTS: &[u8] = include_bytes!(concat!(env!("BUILTIN_MODEL_DIR"), "/model.safetensors"));
 #[cfg(feature = "builtin-model")]
-pub const BUILTIN_TOKENIZER: &[u8] = include_bytes!("../model/tokenizer.json");
+pub const BUILTIN_TOKENIZER: &[u8] = include_bytes!(concat!(env!("BUILTIN_MODEL_DIR"), "/tokenizer.json"));
 
 /// A model and the tokenizer that goes with it, checked against each other.
 #[derive(Clone, Debug)]

@@ -115,8 +115,8 @@ fn tiny_attention_only_model_matches_numpy_reference() {
 #[cfg(feature = "builtin-model")]
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
-fn shipped_model_matches_jax_reference() {
+fn builtin_model_matches_its_reference() {
     let tok = Tokenizer::from_json(attention_explorer::BUILTIN_TOKENIZER).expect("shipped tokenizer");
-    let n = check_golden(attention_explorer::BUILTIN_WEIGHTS, include_str!("../model/golden.json"), Some(&tok));
+    let n = check_golden(attention_explorer::BUILTIN_WEIGHTS, include_str!(concat!(env!("BUILTIN_MODEL_DIR"), "/golden.json")), Some(&tok));
     assert!(n >= 5);
 }

@@ -1,0 +1,16 @@
+//! Chooses the model compiled into the binary (feature `builtin-model`): `model/` when the trained model
+//! is there. Until it lands, the tiny seeded test model stands in, and the build says so.
+use std::path::Path;
+
+fn main() {
+    let dir = if Path::new("model/model.safetensors").exists() && Path::new("model/tokenizer.json").exists() {
+        "model"
+    } else {
+        println!("cargo:warning=model/ has no trained model yet: the built-in model is the tiny test model");
+        "tests/fixtures/tiny"
+    };
+    let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    println!("cargo:rustc-env=BUILTIN_MODEL_DIR={root}/{dir}");
+    println!("cargo:rerun-if-changed=model/model.safetensors");
+    println!("cargo:rerun-if-changed=model/tokenizer.json");
+}
