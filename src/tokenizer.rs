@@ -1,10 +1,38 @@
-//! Byte-level BPE: text → tokens and back (see `model/FORMAT.md`).
+//! Byte-level BPE: text → tokens and back, reading a Hugging Face `tokenizer.json` (see
+//! `model/FORMAT.md`), with the same ids as the Python `tokenizers` library.
 //!
-//! INTERIM (lead, 23:58): the minimal interface `model.rs` compiles against, so the crate builds while
-//! the parsers engineer writes the real BPE here. Replace this whole file; keep these signatures
-//! (`Token`, `Tokenizer::encode`, `Tokenizer::token_display`, `Tokenizer::from_json`).
+//! Encoding, as the library does it:
+//! 1. **Added tokens** (such as `<|endoftext|>`) are cut out of the text first, matched literally,
+//!    leftmost-longest.
+//! 2. **Pre-tokenizer**: optionally `Digits` (every numeric char on its own), then the GPT-2 regex
+//!    `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`, written out by
+//!    hand in [`split_words`] with the library's exact character classes (`tokenizer/unicode_tables.rs`,
+//!    generated from the library by `tests/reference/unicode_tables.py`).
+//! 3. **BPE** on the UTF-8 bytes of each word: start from one token per byte, then repeatedly merge
+//!    the adjacent pair with the lowest merge rank (leftmost first among equal ranks), using a heap:
+//!    O(n log n) in the word's length, so a 1 MB word is fine.
+//!
+//! Every byte has a token, so any UTF-8 text encodes, and `decode(encode(s)) == s`.
+//!
+//! **Offsets.** A [`Token`]'s `start..end` is a byte range of the input that is always on char
+//! boundaries: the smallest char-aligned range containing the bytes the token covers. A token holding
+//! only part of a multi-byte char (BPE may split `é` = C3 A9 into two tokens) therefore spans the whole
+//! char, and two neighbouring tokens may share that char's range.
+//!
+//! **Display.** [`Tokenizer::token_display`] shows a token's bytes as text (`" fox"` keeps its space);
+//! bytes that are not a whole UTF-8 char on their own, and control characters, appear as `<0xE2>`.
 
-/// One token of an encoded text: its id and the byte span of `text` it covers.
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use serde_json::{Map, Value};
+
+#[rustfmt::skip]
+mod unicode_tables;
+
+/// One token of an encoded text: its id and the char-aligned byte range of the text it covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Token {
     pub id: u32,
@@ -12,38 +40,781 @@ pub struct Token {
     pub end: usize,
 }
 
-#[derive(Clone, Debug)]
-pub struct Tokenizer {
-    vocab_size: usize,
+/// Why a `tokenizer.json` was refused: says what was expected and what was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenizerError(String);
+
+impl TokenizerError {
+    fn new(message: String) -> TokenizerError {
+        TokenizerError(message)
+    }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct TokenizerError(pub String);
-
-impl std::fmt::Display for TokenizerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for TokenizerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
+impl std::error::Error for TokenizerError {}
+
+/// The most token ids a tokenizer may have (GPT-2 has 50,257; Llama 3 128,256).
+pub const MAX_VOCAB: usize = 1 << 20;
+
+/// A fast hasher for the (u32, u32) merge keys (the default SipHash is several times slower here).
+#[derive(Default)]
+struct PairHasher(u64);
+
+impl Hasher for PairHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(26) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type PairMap = HashMap<(u32, u32), (u32, u32), BuildHasherDefault<PairHasher>>;
+
+/// A byte-level BPE tokenizer.
+#[derive(Clone, Debug)]
+pub struct Tokenizer {
+    /// The bytes of every token, concatenated; token `id` is `bytes[spans[id].0..spans[id].1]`.
+    bytes: Vec<u8>,
+    spans: Vec<(usize, usize)>,
+    /// Bytes of a model-vocabulary token → its id.
+    ids: HashMap<Vec<u8>, u32>,
+    /// The id of the token for each single byte.
+    byte_ids: [u32; 256],
+    /// (left id, right id) → (rank, merged id).
+    merges: PairMap,
+    /// Added tokens, matched literally before pre-tokenization: (content, id), longest first.
+    added: Vec<(String, u32)>,
+    /// `Sequence[Digits{individual_digits}, ByteLevel]`: numeric chars are split off one by one.
+    digits: bool,
+    /// The BPE model's `ignore_merges`: a word that is itself in the vocab is one token.
+    ignore_merges: bool,
+}
+
+/// The GPT-2 byte ↔ char table: bytes `!..~`, `¡..¬`, `®..ÿ` are themselves; the other 68 bytes map,
+/// in order, to U+0100 onwards (so the space 0x20 is `Ġ` U+0120).
+fn byte_to_char(b: u8) -> char {
+    if is_printable_byte(b) {
+        char::from(b)
+    } else {
+        let rank = (0..b).filter(|&x| !is_printable_byte(x)).count() as u32;
+        char::from_u32(256 + rank).unwrap_or('\u{FFFD}')
+    }
+}
+
+fn is_printable_byte(b: u8) -> bool {
+    matches!(b, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF)
+}
+
+/// The inverse of [`byte_to_char`].
+fn char_to_byte(c: char) -> Option<u8> {
+    let n = u32::from(c);
+    match u8::try_from(n) {
+        Ok(b) if is_printable_byte(b) => Some(b),
+        _ if (256..256 + 68).contains(&n) => (0u8..=255).filter(|&x| !is_printable_byte(x)).nth((n - 256) as usize),
+        _ => None,
+    }
+}
+
+fn kind(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Array(_) => "an array".into(),
+        Value::Object(o) => match o.get("type") {
+            Some(Value::String(t)) => t.clone(),
+            _ => "an object".into(),
+        },
+    }
+}
+
+fn err<T>(message: String) -> Result<T, TokenizerError> {
+    Err(TokenizerError::new(message))
+}
+
+/// `obj[key]` must be absent or one of the accepted values.
+fn expect_field(
+    obj: &Map<String, Value>,
+    section: &str,
+    key: &str,
+    accept: &[Value],
+    expected: &str,
+) -> Result<(), TokenizerError> {
+    match obj.get(key) {
+        None => Ok(()),
+        Some(v) if accept.contains(v) => Ok(()),
+        Some(v) => err(format!("{section}.{key}: expected {expected}, found {}", kind(v))),
+    }
+}
+
+/// Checks a `ByteLevel` pre-tokenizer: no prefix space, GPT-2 regex on.
+fn check_byte_level(p: &Map<String, Value>, section: &str) -> Result<(), TokenizerError> {
+    expect_field(p, section, "add_prefix_space", &[Value::Bool(false)], "false")?;
+    expect_field(p, section, "use_regex", &[Value::Bool(true)], "true")
+}
+
 impl Tokenizer {
-    pub fn from_json(_bytes: &[u8]) -> Result<Tokenizer, TokenizerError> {
-        Err(TokenizerError("tokenizer.json reading is not written yet".into()))
+    /// Reads a Hugging Face `tokenizer.json` of the kind `model/FORMAT.md` describes.
+    pub fn from_json(bytes: &[u8]) -> Result<Tokenizer, TokenizerError> {
+        let root: Value = match serde_json::from_slice(bytes) {
+            Ok(v) => v,
+            Err(e) => return err(format!("tokenizer.json: expected JSON, found invalid JSON ({e})")),
+        };
+        let Value::Object(root) = root else {
+            return err(format!("tokenizer.json: expected a JSON object, found {}", kind(&root)));
+        };
+
+        // normalizer, pre-tokenizer, post-processor, decoder
+        expect_field(&root, "tokenizer", "normalizer", &[Value::Null], "null (no normalizer)")?;
+        let digits = match root.get("pre_tokenizer") {
+            Some(Value::Object(p)) if p.get("type") == Some(&Value::from("ByteLevel")) => {
+                check_byte_level(p, "pre_tokenizer")?;
+                false
+            }
+            Some(Value::Object(p)) if p.get("type") == Some(&Value::from("Sequence")) => {
+                let list = p
+                    .get("pretokenizers")
+                    .and_then(Value::as_array)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                match list {
+                    [Value::Object(d), Value::Object(b)]
+                        if d.get("type") == Some(&Value::from("Digits"))
+                            && b.get("type") == Some(&Value::from("ByteLevel")) =>
+                    {
+                        expect_field(
+                            d,
+                            "pre_tokenizer.Digits",
+                            "individual_digits",
+                            &[Value::Bool(true)],
+                            "true",
+                        )?;
+                        check_byte_level(b, "pre_tokenizer.ByteLevel")?;
+                        true
+                    }
+                    _ => {
+                        let found: Vec<String> = list.iter().map(kind).collect();
+                        return err(format!(
+                            "pre_tokenizer: expected Sequence[Digits, ByteLevel], found Sequence[{}]",
+                            found.join(", ")
+                        ));
+                    }
+                }
+            }
+            other => {
+                return err(format!(
+                    "pre_tokenizer: expected ByteLevel or Sequence[Digits, ByteLevel], found {}",
+                    other.map_or("nothing".to_string(), kind)
+                ))
+            }
+        };
+        for (key, accepted) in [
+            ("post_processor", "null or ByteLevel"),
+            ("decoder", "null or ByteLevel"),
+        ] {
+            match root.get(key) {
+                None | Some(Value::Null) => {}
+                Some(Value::Object(p)) if p.get("type") == Some(&Value::from("ByteLevel")) => {}
+                Some(other) => return err(format!("{key}: expected {accepted}, found {}", kind(other))),
+            }
+        }
+
+        // the BPE model
+        let model = match root.get("model") {
+            Some(Value::Object(m)) => m,
+            other => {
+                return err(format!(
+                    "model: expected an object, found {}",
+                    other.map_or("nothing".to_string(), kind)
+                ))
+            }
+        };
+        expect_field(model, "model", "type", &[Value::from("BPE")], "\"BPE\"")?;
+        expect_field(
+            model,
+            "model",
+            "dropout",
+            &[Value::Null, Value::from(0.0), Value::from(0)],
+            "null (no dropout)",
+        )?;
+        expect_field(
+            model,
+            "model",
+            "unk_token",
+            &[Value::Null],
+            "null (byte-level BPE needs no unknown token)",
+        )?;
+        expect_field(
+            model,
+            "model",
+            "continuing_subword_prefix",
+            &[Value::Null, Value::from("")],
+            "null",
+        )?;
+        expect_field(
+            model,
+            "model",
+            "end_of_word_suffix",
+            &[Value::Null, Value::from("")],
+            "null",
+        )?;
+        expect_field(model, "model", "byte_fallback", &[Value::Bool(false)], "false")?;
+        let ignore_merges = match model.get("ignore_merges") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                return err(format!(
+                    "model.ignore_merges: expected true or false, found {}",
+                    kind(other)
+                ))
+            }
+        };
+
+        // the vocabulary: byte-level strings → ids
+        let vocab = match model.get("vocab") {
+            Some(Value::Object(v)) => v,
+            other => {
+                return err(format!(
+                    "model.vocab: expected an object of token → id, found {}",
+                    other.map_or("nothing".to_string(), kind)
+                ))
+            }
+        };
+        if vocab.len() > MAX_VOCAB {
+            return err(format!(
+                "model.vocab: expected at most {MAX_VOCAB} tokens, found {}",
+                vocab.len()
+            ));
+        }
+        // ids must run 0..count with no gaps, so no id can reach `count` (this also bounds allocation)
+        let count = vocab.len() + root.get("added_tokens").and_then(Value::as_array).map_or(0, Vec::len);
+        let mut by_id: Vec<Option<Vec<u8>>> = Vec::new();
+        let mut ids: HashMap<Vec<u8>, u32> = HashMap::with_capacity(vocab.len());
+        let mut str_ids: HashMap<&str, u32> = HashMap::with_capacity(vocab.len());
+        for (piece, id) in vocab {
+            let id = match id.as_u64().and_then(|id| usize::try_from(id).ok()) {
+                Some(id) if id < count => id,
+                _ => {
+                    return err(format!(
+                        "model.vocab[{piece:?}]: expected an id in 0..{count}, found {id}"
+                    ))
+                }
+            };
+            let mut bytes = Vec::with_capacity(piece.len());
+            for c in piece.chars() {
+                match char_to_byte(c) {
+                    Some(b) => bytes.push(b),
+                    None => {
+                        return err(format!(
+                            "model.vocab[{piece:?}]: expected byte-level characters only, found U+{:04X} {c:?}",
+                            u32::from(c)
+                        ))
+                    }
+                }
+            }
+            if by_id.len() <= id {
+                by_id.resize(id + 1, None);
+            }
+            if by_id[id].is_some() {
+                return err(format!(
+                    "model.vocab[{piece:?}]: expected a unique id, found id {id} used twice"
+                ));
+            }
+            by_id[id] = Some(bytes.clone());
+            ids.insert(bytes, id as u32);
+            str_ids.insert(piece.as_str(), id as u32);
+        }
+        let mut byte_ids = [0u32; 256];
+        for (b, slot) in byte_ids.iter_mut().enumerate() {
+            let b = b as u8;
+            match ids.get([b].as_slice()) {
+                Some(&id) => *slot = id,
+                None => {
+                    return err(format!(
+                        "model.vocab: expected a token for every byte, found none for byte 0x{b:02X} ({:?})",
+                        byte_to_char(b)
+                    ))
+                }
+            }
+        }
+
+        // merges: "a b" strings or ["a", "b"] pairs, in priority order
+        let merge_list = match model.get("merges") {
+            Some(Value::Array(m)) => m,
+            other => {
+                return err(format!(
+                    "model.merges: expected an array, found {}",
+                    other.map_or("nothing".to_string(), kind)
+                ))
+            }
+        };
+        let mut merges = PairMap::with_capacity_and_hasher(merge_list.len(), Default::default());
+        for (rank, m) in merge_list.iter().enumerate() {
+            let (a, b) = match m {
+                Value::String(s) => match s.split(' ').collect::<Vec<_>>()[..] {
+                    [a, b] => (a, b),
+                    _ => return err(format!("model.merges[{rank}]: expected \"left right\", found {s:?}")),
+                },
+                Value::Array(pair) => match &pair[..] {
+                    [Value::String(a), Value::String(b)] => (a.as_str(), b.as_str()),
+                    _ => {
+                        return err(format!(
+                            "model.merges[{rank}]: expected [\"left\", \"right\"], found {m}"
+                        ))
+                    }
+                },
+                other => {
+                    return err(format!(
+                        "model.merges[{rank}]: expected a string or a pair, found {}",
+                        kind(other)
+                    ))
+                }
+            };
+            let merged = format!("{a}{b}");
+            let lookup = |s: &str| str_ids.get(s).copied();
+            match (lookup(a), lookup(b), lookup(&merged)) {
+                (Some(l), Some(r), Some(n)) => {
+                    merges.insert((l, r), (rank as u32, n));
+                }
+                (l, r, _) => {
+                    let missing = if l.is_none() {
+                        a
+                    } else if r.is_none() {
+                        b
+                    } else {
+                        merged.as_str()
+                    };
+                    return err(format!(
+                        "model.merges[{rank}] {a:?} + {b:?}: expected both parts and {merged:?} in the vocab, found no {missing:?}"
+                    ));
+                }
+            }
+        }
+
+        // added tokens: literal strings with their own ids
+        let mut added: Vec<(String, u32)> = Vec::new();
+        if let Some(list) = root.get("added_tokens") {
+            let Some(list) = list.as_array() else {
+                return err(format!("added_tokens: expected an array, found {}", kind(list)));
+            };
+            for (i, t) in list.iter().enumerate() {
+                let content = t.get("content").and_then(Value::as_str).unwrap_or("");
+                let id = match t
+                    .get("id")
+                    .and_then(Value::as_u64)
+                    .and_then(|id| usize::try_from(id).ok())
+                {
+                    Some(id) if id < count => id,
+                    _ => {
+                        return err(format!(
+                            "added_tokens[{i}]: expected an id in 0..{count}, found {}",
+                            kind(t.get("id").unwrap_or(&Value::Null))
+                        ))
+                    }
+                };
+                if content.is_empty() {
+                    return err(format!(
+                        "added_tokens[{i}]: expected a non-empty `content`, found {}",
+                        kind(t.get("content").unwrap_or(&Value::Null))
+                    ));
+                }
+                for flag in ["single_word", "lstrip", "rstrip"] {
+                    expect_field(
+                        t.as_object().unwrap_or(&Map::new()),
+                        &format!("added_tokens[{i}] {content:?}"),
+                        flag,
+                        &[Value::Bool(false)],
+                        "false",
+                    )?;
+                }
+                if by_id.len() <= id {
+                    by_id.resize(id + 1, None);
+                }
+                // an added token may repeat a vocab entry (GPT-2's <|endoftext|>); its content wins
+                by_id[id] = Some(content.as_bytes().to_vec());
+                added.push((content.to_string(), id as u32));
+            }
+        }
+        added.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
+
+        // every id from 0 to the largest must name a token
+        if let Some(gap) = by_id.iter().position(Option::is_none) {
+            return err(format!(
+                "model.vocab: expected the ids 0..{} to have no gaps, found no token with id {gap}",
+                by_id.len()
+            ));
+        }
+        let mut bytes = Vec::new();
+        let mut spans = Vec::with_capacity(by_id.len());
+        for token in by_id.into_iter().flatten() {
+            spans.push((bytes.len(), bytes.len() + token.len()));
+            bytes.extend_from_slice(&token);
+        }
+        Ok(Tokenizer {
+            bytes,
+            spans,
+            ids,
+            byte_ids,
+            merges,
+            added,
+            digits,
+            ignore_merges,
+        })
     }
 
+    /// The number of token ids (model vocabulary and added tokens).
     pub fn vocab_size(&self) -> usize {
-        self.vocab_size
+        self.spans.len()
     }
 
-    pub fn encode(&self, text: &str) -> Vec<Token> {
-        text.char_indices().map(|(i, c)| Token { id: (c as u32) % 256, start: i, end: i + c.len_utf8() }).collect()
+    /// The bytes token `id` stands for, or `None` for an id outside the vocabulary.
+    pub fn token_bytes(&self, id: u32) -> Option<&[u8]> {
+        let &(a, b) = self.spans.get(id as usize)?;
+        self.bytes.get(a..b)
     }
 
+    /// The id of the token whose bytes are exactly `piece` (`id_of(" fox")`), added tokens included.
+    pub fn id_of(&self, piece: &str) -> Option<u32> {
+        self.added
+            .iter()
+            .find(|(content, _)| content == piece)
+            .map(|&(_, id)| id)
+            .or_else(|| self.ids.get(piece.as_bytes()).copied())
+    }
+
+    /// A token as a person should see it: its text, leading space included (`" fox"`). Bytes that do
+    /// not form a whole UTF-8 char, and control characters, are written `<0xE2>`. An unknown id is
+    /// written `<unknown id 123>`.
+    pub fn token_display(&self, id: u32) -> String {
+        let Some(bytes) = self.token_bytes(id) else {
+            return format!("<unknown id {id}>");
+        };
+        let mut out = String::new();
+        for chunk in bytes.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                if c.is_control() {
+                    let mut buf = [0u8; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        out.push_str(&format!("<0x{b:02X}>"));
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            for b in chunk.invalid() {
+                out.push_str(&format!("<0x{b:02X}>"));
+            }
+        }
+        out
+    }
+
+    /// Decodes ids back to text. Lossless for any whole encoding (`decode(&encode_ids(s)) == s`);
+    /// a sequence that cuts a multi-byte char gets U+FFFD for the broken bytes; unknown ids are skipped.
+    pub fn decode(&self, ids: &[u32]) -> String {
+        let mut bytes = Vec::new();
+        for &id in ids {
+            if let Some(b) = self.token_bytes(id) {
+                bytes.extend_from_slice(b);
+            }
+        }
+        match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
+    }
+
+    /// The token ids of `text`.
     pub fn encode_ids(&self, text: &str) -> Vec<u32> {
         self.encode(text).into_iter().map(|t| t.id).collect()
     }
 
-    pub fn token_display(&self, id: u32) -> String {
-        format!("<{id}>")
+    /// Tokenizes `text` (never fails: every byte has a token).
+    pub fn encode(&self, text: &str) -> Vec<Token> {
+        let mut out = Vec::with_capacity(text.len() / 3 + 1);
+        let mut words = Vec::new();
+        let mut scratch = Scratch::default();
+        let mut emit_text = |segment_start: usize, segment_end: usize, out: &mut Vec<Token>| {
+            words.clear();
+            let segment = &text[segment_start..segment_end];
+            if self.digits {
+                split_digits_then_words(segment, segment_start, &mut words);
+            } else {
+                split_words(segment, segment_start, &mut words);
+            }
+            for &(a, b) in &words {
+                self.bpe(text, a, b, out, &mut scratch);
+            }
+        };
+        let mut at = 0;
+        while let Some((start, content_len, id)) = self.next_added(text, at) {
+            emit_text(at, start, &mut out);
+            out.push(Token {
+                id,
+                start,
+                end: start + content_len,
+            });
+            at = start + content_len;
+        }
+        emit_text(at, text.len(), &mut out);
+        out
     }
+
+    /// The leftmost added token at or after byte `from` (the longest if several start there).
+    fn next_added(&self, text: &str, from: usize) -> Option<(usize, usize, u32)> {
+        if self.added.is_empty() {
+            return None;
+        }
+        let hay = text.as_bytes();
+        (from..hay.len()).find_map(|i| {
+            let rest = &hay[i..];
+            self.added
+                .iter()
+                .find(|(c, _)| rest.starts_with(c.as_bytes()))
+                .map(|(c, id)| (i, c.len(), *id))
+        })
+    }
+
+    /// BPE on the bytes `text[a..b]` of one word, appending its tokens with char-aligned offsets.
+    fn bpe(&self, text: &str, a: usize, b: usize, out: &mut Vec<Token>, s: &mut Scratch) {
+        let word = &text.as_bytes()[a..b];
+        let aligned = |start: usize, end: usize| Token {
+            id: 0,
+            start: floor_boundary(text, start),
+            end: ceil_boundary(text, end),
+        };
+        if self.ignore_merges {
+            if let Some(&id) = self.ids.get(word) {
+                out.push(Token { id, ..aligned(a, b) });
+                return;
+            }
+        }
+        // one symbol per byte, linked left-right; a merged-away symbol has len 0
+        s.symbols.clear();
+        let n = word.len();
+        for (i, &byte) in word.iter().enumerate() {
+            s.symbols.push(Symbol {
+                id: self.byte_ids[byte as usize],
+                start: i,
+                len: 1,
+                prev: i.wrapping_sub(1),
+                next: i + 1,
+            });
+        }
+        s.heap.clear();
+        for i in 1..n {
+            if let Some(&(rank, new_id)) = self.merges.get(&(s.symbols[i - 1].id, s.symbols[i].id)) {
+                s.heap.push(Reverse((rank, i - 1, new_id)));
+            }
+        }
+        while let Some(Reverse((rank, pos, new_id))) = s.heap.pop() {
+            let left = s.symbols[pos];
+            if left.len == 0 || left.next >= n {
+                continue;
+            }
+            let right = s.symbols[left.next];
+            // skip stale entries: the pair at `pos` must still be the one this entry was made for
+            if self.merges.get(&(left.id, right.id)) != Some(&(rank, new_id)) {
+                continue;
+            }
+            let merged = Symbol {
+                id: new_id,
+                start: left.start,
+                len: left.len + right.len,
+                prev: left.prev,
+                next: right.next,
+            };
+            s.symbols[pos] = merged;
+            s.symbols[left.next].len = 0;
+            if merged.next < n {
+                s.symbols[merged.next].prev = pos;
+                if let Some(&(r, id)) = self.merges.get(&(new_id, s.symbols[merged.next].id)) {
+                    s.heap.push(Reverse((r, pos, id)));
+                }
+            }
+            if merged.prev < n {
+                if let Some(&(r, id)) = self.merges.get(&(s.symbols[merged.prev].id, new_id)) {
+                    s.heap.push(Reverse((r, merged.prev, id)));
+                }
+            }
+        }
+        let mut i = 0;
+        while i < n {
+            let sym = s.symbols[i];
+            out.push(Token {
+                id: sym.id,
+                ..aligned(a + sym.start, a + sym.start + sym.len)
+            });
+            i = sym.next;
+        }
+    }
+}
+
+/// One BPE symbol: a token covering `len` bytes from `start`, in a doubly linked list by index
+/// (`prev` is `usize::MAX` for the first symbol, `next` is the word length after the last).
+#[derive(Clone, Copy, Debug)]
+struct Symbol {
+    id: u32,
+    start: usize,
+    len: usize,
+    prev: usize,
+    next: usize,
+}
+
+/// Buffers reused across the words of one `encode` call.
+#[derive(Default)]
+struct Scratch {
+    symbols: Vec<Symbol>,
+    heap: BinaryHeap<Reverse<(u32, usize, u32)>>,
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(s: &str, mut i: usize) -> usize {
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// The four character classes the GPT-2 regex distinguishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    Letter,
+    Number,
+    Space,
+    Other,
+}
+
+fn in_table(table: &[(u32, u32)], c: char) -> bool {
+    let c = u32::from(c);
+    table
+        .binary_search_by(|&(lo, hi)| {
+            if hi < c {
+                std::cmp::Ordering::Less
+            } else if lo > c {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
+fn class(c: char) -> Class {
+    if c.is_ascii() {
+        return match c {
+            'a'..='z' | 'A'..='Z' => Class::Letter,
+            '0'..='9' => Class::Number,
+            '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' => Class::Space,
+            _ => Class::Other,
+        };
+    }
+    if in_table(unicode_tables::LETTER, c) {
+        Class::Letter
+    } else if in_table(unicode_tables::NUMBER, c) {
+        Class::Number
+    } else if in_table(unicode_tables::WHITE_SPACE, c) {
+        Class::Space
+    } else {
+        Class::Other
+    }
+}
+
+/// `char::is_numeric` as the library's `Digits` pre-tokenizer saw it.
+fn is_numeric(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_digit()
+    } else {
+        in_table(unicode_tables::NUMERIC, c)
+    }
+}
+
+/// `Digits{individual_digits: true}` then the GPT-2 regex: each numeric char is a word of its own.
+fn split_digits_then_words(s: &str, base: usize, out: &mut Vec<(usize, usize)>) {
+    let mut from = 0;
+    for (i, c) in s.char_indices() {
+        if is_numeric(c) {
+            split_words(&s[from..i], base + from, out);
+            out.push((base + i, base + i + c.len_utf8()));
+            from = i + c.len_utf8();
+        }
+    }
+    split_words(&s[from..], base + from, out);
+}
+
+/// The GPT-2 pre-tokenizer regex, leftmost-first like Oniguruma, as byte ranges offset by `base`:
+/// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
+fn split_words(s: &str, base: usize, out: &mut Vec<(usize, usize)>) {
+    let mut i = 0;
+    while i < s.len() {
+        let end = word_end(s, i);
+        out.push((base + i, base + end));
+        i = end;
+    }
+}
+
+/// The end of the regex match that starts at byte `i` of `s` (every char matches some branch).
+fn word_end(s: &str, i: usize) -> usize {
+    let rest = &s.as_bytes()[i..];
+    // 's|'t|'re|'ve|'m|'ll|'d
+    if rest.first() == Some(&b'\'') {
+        if let Some(b"re" | b"ve" | b"ll") = rest.get(1..3) {
+            return i + 3;
+        }
+        if let Some(b's' | b't' | b'm' | b'd') = rest.get(1) {
+            return i + 2;
+        }
+    }
+    let mut chars = s[i..].chars();
+    let Some(first) = chars.next() else { return s.len() };
+    // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`: an optional space, then a run of one class
+    if first == ' ' {
+        if let Some(second) = chars.next() {
+            let k = class(second);
+            if k != Class::Space {
+                return run_end(s, i + 1, k);
+            }
+        }
+    }
+    let k = class(first);
+    let end = run_end(s, i, k);
+    if k != Class::Space || end == s.len() {
+        return end;
+    }
+    // `\s+(?!\S)`: a run of spaces followed by a non-space gives back its last char (if it has two
+    // or more; a single one is then matched by `\s+` alone)
+    let last = s[i..end].chars().next_back().map_or(0, char::len_utf8);
+    if end - last > i {
+        end - last
+    } else {
+        end
+    }
+}
+
+/// The end of the run of chars of class `k` starting at byte `i`.
+fn run_end(s: &str, i: usize, k: Class) -> usize {
+    s[i..]
+        .char_indices()
+        .find(|&(_, c)| class(c) != k)
+        .map_or(s.len(), |(j, _)| i + j)
 }

@@ -51,15 +51,27 @@ pub enum WeightsError {
     /// The header is JSON but not laid out as safetensors says.
     Header(String),
     /// `__metadata__` is missing a key or has the wrong value.
-    Metadata { key: &'static str, expected: String, found: String },
+    Metadata {
+        key: &'static str,
+        expected: String,
+        found: String,
+    },
     /// The `config` metadata parsed, but a dimension is out of range or inconsistent.
     Config(String),
     /// A tensor the config requires is not in the file.
     MissingTensor { name: String, shape: Vec<usize> },
     /// The file has a tensor this format does not use.
     UnknownTensor { name: String },
-    Shape { name: String, expected: Vec<usize>, found: Vec<u64> },
-    Dtype { name: String, expected: &'static str, found: String },
+    Shape {
+        name: String,
+        expected: Vec<usize>,
+        found: Vec<u64>,
+    },
+    Dtype {
+        name: String,
+        expected: &'static str,
+        found: String,
+    },
     /// A tensor's `data_offsets` are out of bounds, inverted, of the wrong length, overlap another
     /// tensor's, or leave part of the data unused.
     Offsets { name: String, detail: String },
@@ -149,7 +161,9 @@ pub fn check_config(c: &Config) -> Result<(), WeightsError> {
     ];
     for (key, value, max) in dims {
         if value == 0 || value > max {
-            return Err(WeightsError::Config(format!("expected `{key}` in 1..={max}, found {value}")));
+            return Err(WeightsError::Config(format!(
+                "expected `{key}` in 1..={max}, found {value}"
+            )));
         }
     }
     if c.d_mlp > MAX_D_MLP {
@@ -165,7 +179,10 @@ pub fn check_config(c: &Config) -> Result<(), WeightsError> {
         )));
     }
     if !(c.ln_eps.is_finite() && c.ln_eps > 0.0) {
-        return Err(WeightsError::Config(format!("expected `ln_eps` finite and above 0, found {}", c.ln_eps)));
+        return Err(WeightsError::Config(format!(
+            "expected `ln_eps` finite and above 0, found {}",
+            c.ln_eps
+        )));
     }
     Ok(())
 }
@@ -173,7 +190,10 @@ pub fn check_config(c: &Config) -> Result<(), WeightsError> {
 /// Every tensor a config requires, with its shape, in the order FORMAT.md lists them.
 pub fn required_tensors(c: &Config) -> Vec<(String, Vec<usize>)> {
     let (v, d, f, hd) = (c.vocab_size, c.d_model, c.d_mlp, c.n_heads * c.d_head);
-    let mut out = vec![("tok_emb".to_string(), vec![v, d]), ("pos_emb".to_string(), vec![c.context, d])];
+    let mut out = vec![
+        ("tok_emb".to_string(), vec![v, d]),
+        ("pos_emb".to_string(), vec![c.context, d]),
+    ];
     for i in 0..c.n_layers {
         let p = |s: &str| format!("layers.{i}.{s}");
         out.push((p("ln1.weight"), vec![d]));
@@ -215,7 +235,12 @@ pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
     let header: Value = serde_json::from_slice(header_bytes).map_err(|e| WeightsError::HeaderJson(e.to_string()))?;
     let header = match header {
         Value::Object(map) => map,
-        other => return Err(WeightsError::Header(format!("expected a JSON object, found {}", kind(&other)))),
+        other => {
+            return Err(WeightsError::Header(format!(
+                "expected a JSON object, found {}",
+                kind(&other)
+            )))
+        }
     };
     let (config, name) = read_metadata(header.get("__metadata__"))?;
     check_config(&config)?;
@@ -238,7 +263,11 @@ pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
             }
         };
         if shape.len() != expected_shape.len() || shape.iter().zip(&expected_shape).any(|(&a, &b)| a != b as u64) {
-            return Err(WeightsError::Shape { name: tensor.clone(), expected: expected_shape, found: shape });
+            return Err(WeightsError::Shape {
+                name: tensor.clone(),
+                expected: expected_shape,
+                found: shape,
+            });
         }
         let is_scale = tensor.ends_with(".scale");
         let dtype = match (dtype.as_str(), is_scale, expected_shape.len()) {
@@ -251,7 +280,11 @@ pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
                     (false, 2) => "F32, F16 or I8",
                     (false, _) => "F32 or F16 (1-D tensors are never I8)",
                 };
-                return Err(WeightsError::Dtype { name: tensor.clone(), expected, found: dtype });
+                return Err(WeightsError::Dtype {
+                    name: tensor.clone(),
+                    expected,
+                    found: dtype,
+                });
             }
         };
         // shape × dtype size, checked: the shape equals a config-derived one, and the config is bounded
@@ -269,18 +302,32 @@ pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
                 ),
             });
         }
-        entries.insert(tensor.as_str(), Entry { dtype, shape: expected_shape, begin, end });
+        entries.insert(
+            tensor.as_str(),
+            Entry {
+                dtype,
+                shape: expected_shape,
+                begin,
+                end,
+            },
+        );
     }
 
     // 4. completeness: every required tensor, each I8 tensor's scale, the data tiled exactly
     for (tensor, shape) in &required_list {
         let Some(entry) = entries.get(tensor.as_str()) else {
-            return Err(WeightsError::MissingTensor { name: tensor.clone(), shape: shape.clone() });
+            return Err(WeightsError::MissingTensor {
+                name: tensor.clone(),
+                shape: shape.clone(),
+            });
         };
         let scale = format!("{tensor}.scale");
         match (entry.dtype, entries.contains_key(scale.as_str())) {
             (Dtype::I8, false) => {
-                return Err(WeightsError::MissingTensor { name: scale, shape: shape.iter().take(1).copied().collect() });
+                return Err(WeightsError::MissingTensor {
+                    name: scale,
+                    shape: shape.iter().take(1).copied().collect(),
+                });
             }
             (Dtype::F32 | Dtype::F16, true) => {
                 return Err(WeightsError::Dtype {
@@ -319,7 +366,10 @@ fn read_metadata(meta: Option<&Value>) -> Result<(Config, String), WeightsError>
     let meta = match meta {
         Some(Value::Object(m)) => m,
         Some(other) => {
-            return Err(WeightsError::Header(format!("expected `__metadata__` to be an object, found {}", kind(other))))
+            return Err(WeightsError::Header(format!(
+                "expected `__metadata__` to be an object, found {}",
+                kind(other)
+            )))
         }
         None => {
             return Err(WeightsError::Metadata {
@@ -333,7 +383,11 @@ fn read_metadata(meta: Option<&Value>) -> Result<(Config, String), WeightsError>
         match meta.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.as_str())),
-            Some(other) => Err(WeightsError::Metadata { key, expected: "a string".into(), found: kind(other).into() }),
+            Some(other) => Err(WeightsError::Metadata {
+                key,
+                expected: "a string".into(),
+                found: kind(other).into(),
+            }),
         }
     };
     match string("format")? {
@@ -374,21 +428,35 @@ fn read_entry(name: &str, info: &Value, data_len: usize) -> Result<(String, Vec<
     };
     let dtype = match obj.get("dtype") {
         Some(Value::String(s)) => s.clone(),
-        other => return Err(bad(format!("expected `dtype` a string, found {}", other.map_or("nothing", kind)))),
+        other => {
+            return Err(bad(format!(
+                "expected `dtype` a string, found {}",
+                other.map_or("nothing", kind)
+            )))
+        }
     };
     let numbers = |key: &str| -> Result<Vec<u64>, WeightsError> {
         match obj.get(key) {
             Some(Value::Array(items)) => items
                 .iter()
-                .map(|x| x.as_u64().ok_or_else(|| bad(format!("expected `{key}` to hold non-negative integers, found {x}"))))
+                .map(|x| {
+                    x.as_u64()
+                        .ok_or_else(|| bad(format!("expected `{key}` to hold non-negative integers, found {x}")))
+                })
                 .collect(),
-            other => Err(bad(format!("expected `{key}` an array of integers, found {}", other.map_or("nothing", kind)))),
+            other => Err(bad(format!(
+                "expected `{key}` an array of integers, found {}",
+                other.map_or("nothing", kind)
+            ))),
         }
     };
     let shape = numbers("shape")?;
     let offsets = numbers("data_offsets")?;
     let [begin, end] = offsets[..] else {
-        return Err(bad(format!("expected `data_offsets` [begin, end], found {} numbers", offsets.len())));
+        return Err(bad(format!(
+            "expected `data_offsets` [begin, end], found {} numbers",
+            offsets.len()
+        )));
     };
     let in_bounds = |x: u64| usize::try_from(x).ok().filter(|&x| x <= data_len);
     match (in_bounds(begin), in_bounds(end)) {
@@ -463,18 +531,30 @@ pub fn f16_to_f32(h: u16) -> f32 {
 fn expand(name: &str, entries: &BTreeMap<&str, Entry>, data: &[u8]) -> Result<Vec<f32>, WeightsError> {
     let slice = |e: &Entry| data.get(e.begin..e.end).unwrap_or(&[]);
     let f32s = |bytes: &[u8]| -> Vec<f32> {
-        bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+        bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
     };
     let Some(entry) = entries.get(name) else {
-        return Err(WeightsError::MissingTensor { name: name.to_string(), shape: Vec::new() });
+        return Err(WeightsError::MissingTensor {
+            name: name.to_string(),
+            shape: Vec::new(),
+        });
     };
     let values = match entry.dtype {
         Dtype::F32 => f32s(slice(entry)),
-        Dtype::F16 => slice(entry).chunks_exact(2).map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]]))).collect(),
+        Dtype::F16 => slice(entry)
+            .chunks_exact(2)
+            .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))
+            .collect(),
         Dtype::I8 => {
             let scale_name = format!("{name}.scale");
             let Some(scale_entry) = entries.get(scale_name.as_str()) else {
-                return Err(WeightsError::MissingTensor { name: scale_name, shape: entry.shape.iter().take(1).copied().collect() });
+                return Err(WeightsError::MissingTensor {
+                    name: scale_name,
+                    shape: entry.shape.iter().take(1).copied().collect(),
+                });
             };
             let scale = f32s(slice(scale_entry));
             finite(&scale_name, &scale)?;
@@ -493,7 +573,11 @@ fn expand(name: &str, entries: &BTreeMap<&str, Entry>, data: &[u8]) -> Result<Ve
 fn finite(name: &str, values: &[f32]) -> Result<(), WeightsError> {
     match values.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
-        Some(index) => Err(WeightsError::NonFinite { name: name.to_string(), index, value: values[index] }),
+        Some(index) => Err(WeightsError::NonFinite {
+            name: name.to_string(),
+            index,
+            value: values[index],
+        }),
     }
 }
 
@@ -503,29 +587,54 @@ fn assemble(config: Config, name: String, mut t: BTreeMap<String, Vec<f32>>) -> 
     let layers = (0..config.n_layers)
         .map(|i| {
             let mut p = |s: &str| take(format!("layers.{i}.{s}"));
-            let ln1 = Norm { weight: p("ln1.weight"), bias: p("ln1.bias") };
+            let ln1 = Norm {
+                weight: p("ln1.weight"),
+                bias: p("ln1.bias"),
+            };
             let (w_q, w_k, w_v, w_o) = (p("attn.w_q"), p("attn.w_k"), p("attn.w_v"), p("attn.w_o"));
             let mlp = (config.d_mlp > 0).then(|| Mlp {
-                ln: Norm { weight: p("ln2.weight"), bias: p("ln2.bias") },
+                ln: Norm {
+                    weight: p("ln2.weight"),
+                    bias: p("ln2.bias"),
+                },
                 w_in: p("mlp.w_in"),
                 b_in: p("mlp.b_in"),
                 w_out: p("mlp.w_out"),
                 b_out: p("mlp.b_out"),
             });
-            Layer { ln1, w_q, w_k, w_v, w_o, mlp }
+            Layer {
+                ln1,
+                w_q,
+                w_k,
+                w_v,
+                w_o,
+                mlp,
+            }
         })
         .collect();
     let tok_emb = take("tok_emb".into());
     let pos_emb = take("pos_emb".into());
-    let ln_f = Norm { weight: take("ln_f.weight".into()), bias: take("ln_f.bias".into()) };
-    Weights { config, name, tok_emb, pos_emb, layers, ln_f }
+    let ln_f = Norm {
+        weight: take("ln_f.weight".into()),
+        bias: take("ln_f.bias".into()),
+    };
+    Weights {
+        config,
+        name,
+        tok_emb,
+        pos_emb,
+        layers,
+        ln_f,
+    }
 }
 
 /// Writes `weights` as a safetensors file in this format, every tensor F32 (for tests and tools).
 pub fn save(weights: &Weights) -> Vec<u8> {
     let c = &weights.config;
-    let mut tensors: Vec<(String, &[f32])> =
-        vec![("tok_emb".into(), &weights.tok_emb), ("pos_emb".into(), &weights.pos_emb)];
+    let mut tensors: Vec<(String, &[f32])> = vec![
+        ("tok_emb".into(), &weights.tok_emb),
+        ("pos_emb".into(), &weights.pos_emb),
+    ];
     for (i, l) in weights.layers.iter().enumerate() {
         let p = |s: &str| format!("layers.{i}.{s}");
         tensors.push((p("ln1.weight"), &l.ln1.weight));
@@ -550,7 +659,10 @@ pub fn save(weights: &Weights) -> Vec<u8> {
     let mut header = serde_json::Map::new();
     let mut meta = serde_json::Map::new();
     meta.insert("format".into(), Value::from(FORMAT));
-    meta.insert("config".into(), Value::from(serde_json::to_string(c).unwrap_or_default()));
+    meta.insert(
+        "config".into(),
+        Value::from(serde_json::to_string(c).unwrap_or_default()),
+    );
     meta.insert("name".into(), Value::from(weights.name.as_str()));
     header.insert("__metadata__".into(), Value::Object(meta));
     let mut offset = 0usize;
