@@ -1,0 +1,109 @@
+// Shared helpers for the page tests: a static server for www/ on 127.0.0.1 (ephemeral port, correct MIME
+// types, optional extra headers per path, e.g. a Content-Security-Policy) and headless Chromium through
+// playwright-core, with every page error, console error and failed request recorded so a test can fail
+// on them.
+//
+//   const env = await start({ headers: { '/examples/csp.html': { 'Content-Security-Policy': '…' } } });
+//   const page = await env.page('/index.html');
+//   … env.assertClean(page) …
+//   await env.close();
+
+import http from 'node:http';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const WWW = path.join(ROOT, 'www');
+
+export const MIME = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml',
+  '.png': 'image/png', '.txt': 'text/plain; charset=utf-8', '.md': 'text/markdown; charset=utf-8', '.safetensors': 'application/octet-stream',
+};
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/**
+ * Serves `root` (default www/) on 127.0.0.1:<ephemeral>. `headers` maps a URL path to extra response
+ * headers. Records every request path in `served` (for download-size checks).
+ */
+export async function serve({ root = WWW, headers = {} } = {}) {
+  const served = [];
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    let rel = decodeURIComponent(url.pathname);
+    if (rel.endsWith('/')) rel += 'index.html';
+    const file = path.join(root, rel);
+    if (!file.startsWith(root + path.sep) && file !== root) { res.writeHead(403); res.end('outside the served folder'); return; }
+    try {
+      const body = await fs.readFile(file);
+      served.push({ path: rel, bytes: body.length });
+      res.writeHead(200, { 'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache', ...(headers[rel] ?? {}) });
+      res.end(body);
+    } catch {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end(`not found: ${rel}`);
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return { origin: `http://127.0.0.1:${port}`, served, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+export async function launch() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}
+
+/**
+ * Server + browser. `env.page(path, opts)` opens a page in a fresh context and records its problems in
+ * `page.problems`; `env.assertClean(page)` fails the test if there were any.
+ */
+export async function start({ root, headers, viewport = { width: 1280, height: 900 }, colorScheme = 'light' } = {}) {
+  const server = await serve({ root, headers });
+  const browser = await launch();
+  const contexts = [];
+  return {
+    origin: server.origin,
+    served: server.served,
+    browser,
+    async page(p = '/index.html', opts = {}) {
+      const context = await browser.newContext({ viewport: opts.viewport ?? viewport, colorScheme: opts.colorScheme ?? colorScheme,
+        reducedMotion: opts.reducedMotion ?? 'no-preference', acceptDownloads: true });
+      contexts.push(context);
+      const page = await context.newPage();
+      page.problems = [];
+      page.on('pageerror', (e) => page.problems.push(`page error: ${e.message}`));
+      page.on('console', (m) => { if (m.type() === 'error') page.problems.push(`console error: ${m.text()}`); });
+      page.on('requestfailed', (r) => page.problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+      page.on('response', (r) => { if (r.status() >= 400) page.problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+      page.on('request', (r) => { if (!r.url().startsWith(server.origin) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) page.problems.push(`outside request: ${r.url()}`); });
+      if (opts.goto !== false) await page.goto(server.origin + p);
+      return page;
+    },
+    assertClean(page) {
+      assert.deepEqual(page.problems, [], `the page reported problems:\n${page.problems.join('\n')}`);
+    },
+    async close() {
+      for (const c of contexts) await c.close().catch(() => {});
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+/** Waits until the element (default: the first <attention-explorer>) has rendered a real trace. */
+export async function ready(page, selector = 'attention-explorer') {
+  await page.waitForFunction((sel) => {
+    const el = document.querySelector(sel);
+    return el && el.trace && el.shadowRoot.querySelector('.ae-view section');
+  }, selector, { timeout: 15000 });
+}
+
+/** Text content of the element's shadow root (or one selector inside it). */
+export function shadowText(page, inner = '.ae', selector = 'attention-explorer') {
+  return page.evaluate(([sel, innerSel]) => document.querySelector(sel).shadowRoot.querySelector(innerSel)?.textContent ?? null, [selector, inner]);
+}

@@ -1,0 +1,55 @@
+// The walkthrough page: hosts one full <attention-explorer> and keeps its state in the URL
+// (#text=…&step=…&layer=…&head=…), so a view can be shared and back/forward walk through the steps.
+import './attention-explorer.js';
+
+const explorer = document.getElementById('explorer');
+const KEYS = ['text', 'step', 'layer', 'head'];
+
+function readHash() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  const out = {};
+  for (const k of KEYS) if (p.has(k)) out[k] = p.get(k);
+  return out;
+}
+
+function applyHash() {
+  const want = readHash();
+  for (const k of KEYS) {
+    if (k in want) { if (explorer.getAttribute(k) !== want[k]) explorer.setAttribute(k, want[k]); }
+    else if (k !== 'text') explorer.removeAttribute(k);
+  }
+  if (!('text' in want)) explorer.removeAttribute('text');
+}
+
+function hashOf(state) {
+  const p = new URLSearchParams();
+  p.set('text', state.text);
+  p.set('step', state.step);
+  p.set('layer', String(state.layer));
+  p.set('head', String(state.head));
+  return '#' + p.toString().replace(/\+/g, '%20');
+}
+
+let last = readHash();
+explorer.addEventListener('attention-explorer:change', (e) => {
+  const next = hashOf(e.detail);
+  if (next === location.hash) return;
+  const now = { text: e.detail.text, step: e.detail.step, layer: String(e.detail.layer), head: String(e.detail.head) };
+  // Typing replaces the entry (no history entry per keystroke); moving to another step, layer or head adds one.
+  const onlyText = last.step === now.step && last.layer === now.layer && last.head === now.head;
+  if (onlyText) history.replaceState(null, '', next); else history.pushState(null, '', next);
+  last = now;
+});
+
+window.addEventListener('popstate', () => { last = readHash(); applyHash(); });
+window.addEventListener('hashchange', () => { last = readHash(); applyHash(); });
+
+// ←/→ move between steps when nothing else on the page has the focus.
+document.addEventListener('keydown', (e) => {
+  if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey) return;
+  if (document.activeElement && document.activeElement !== document.body) return;
+  if (e.key === 'ArrowRight') { explorer.next(); e.preventDefault(); }
+  if (e.key === 'ArrowLeft') { explorer.previous(); e.preventDefault(); }
+});
+
+applyHash();

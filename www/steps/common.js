@@ -1,0 +1,107 @@
+// What the step modules share: reading the focused layer/head out of a trace, the T×T attention views
+// (grid or lines) and the tables their numbers export as. Every step module exports
+//   id, title, math, scope ('model' | 'layer' | 'head'),
+//   explain(trace, state) → paragraphs (strings), render(trace, state, ctx) → Element,
+//   data(trace, state) → { tables: [{ name, rowLabels, colLabels, values: Float32Array, rows, cols }] },
+// and optionally cellDetails(trace, state, q, k) → lines for the arithmetic panel.
+
+import { h, heatGrid, heatStrips, linesView, maxAbs, fmt, fmt4, at, rows, cols } from '../draw.js';
+
+export const labelsOf = (trace) => trace.tokens.map((t) => t.text);
+export const layerOf = (trace, state) => trace.layers[state.layer];
+export const headOf = (trace, state) => trace.layers[state.layer].heads[state.head];
+export const quote = (t) => `‘${t}’`;
+
+/** "layer 1 of 2, head 3 of 4" in words, for titles and captions. */
+export function where(trace, state, withHead = true) {
+  const c = trace.config;
+  const parts = [];
+  if (c.n_layers > 1) parts.push(`layer ${state.layer + 1} of ${c.n_layers}`);
+  if (withHead) parts.push(`head ${state.head + 1} of ${c.n_heads}`);
+  return parts.join(', ');
+}
+
+/** A matrix as an exportable table. */
+export function table(name, m, rowLabels, colLabels) {
+  return { name, rows: rows(m), cols: cols(m), values: m.data, rowLabels, colLabels: colLabels ?? Array.from({ length: cols(m) }, (_, j) => `dim ${j}`) };
+}
+
+/** The T×T views (scores, scaled, masked, weights): a numbered heat grid, or the lines view. */
+export function attentionView(trace, state, name, { kind, domain, rowSums = false, legendLabel }) {
+  const head = headOf(trace, state);
+  const m = head[name];
+  const labels = labelsOf(trace);
+  const caption = `${name} (${where(trace, state)})`;
+  if (state.view === 'lines') return linesView({ m, labels, caption, transpose: state.transpose, maskedBy: head.masked, kind, domain: domain ?? maxAbs(m) });
+  return heatGrid({ m, labels, kind, caption, transpose: state.transpose, maskedBy: name === 'scores' || name === 'scaled' ? null : head.masked,
+    domain: kind === 'seq' ? [0, 1] : [-(domain ?? maxAbs(m)), domain ?? maxAbs(m)], rowSums, legendLabel });
+}
+
+/** q·k written out as the sum of its products (the real components of this head's q and k). */
+export function dotProductLines(trace, state, q, k) {
+  const head = headOf(trace, state);
+  const labels = labelsOf(trace);
+  const dh = cols(head.queries);
+  const terms = [];
+  for (let d = 0; d < dh; d++) terms.push(`${fmt(at(head.queries, q, d))}×${fmt(at(head.keys, k, d))}`);
+  return [
+    h('p', {}, h('strong', { text: `score(query ${quote(labels[q])} #${q}, key ${quote(labels[k])} #${k})` }), ` = q·k, a sum of ${dh} products:`),
+    h('p', { class: 'terms', text: terms.join(' + ') }),
+    h('p', { text: `= ${fmt4(at(head.scores, q, k))}` }),
+  ];
+}
+
+export function scaledLine(trace, state, q, k) {
+  const head = headOf(trace, state);
+  const dh = trace.config.d_head;
+  if (!trace.options.scale) return h('p', { text: `Scaling is switched off: scaled = score = ${fmt4(at(head.scaled, q, k))}` });
+  return h('p', { text: `÷ √d_head = ${fmt4(at(head.scores, q, k))} ÷ √${dh} (${fmt4(Math.sqrt(dh))}) = ${fmt4(at(head.scaled, q, k))}` });
+}
+
+export function maskLine(trace, state, q, k) {
+  const head = headOf(trace, state);
+  if (at(head.masked, q, k) === -Infinity) return h('p', { text: `Key #${k} comes after query #${q}: the causal mask sets it to −∞ (so its weight will be exactly 0).` });
+  return h('p', { text: trace.options.causal ? `Key #${k} is not after query #${q}: the mask leaves it as it is (${fmt4(at(head.masked, q, k))}).` : `The causal mask is switched off: every key stays visible (${fmt4(at(head.masked, q, k))}).` });
+}
+
+/** The softmax of one entry, with the real exponentials of its row (drawn, not used for the view). */
+export function softmaxLines(trace, state, q, k) {
+  const head = headOf(trace, state);
+  const T = rows(head.masked);
+  let mx = -Infinity;
+  for (let j = 0; j < T; j++) mx = Math.max(mx, at(head.masked, q, j));
+  let sum = 0;
+  const ex = [];
+  for (let j = 0; j < T; j++) { const e = Math.exp(at(head.masked, q, j) - mx); ex.push(e); sum += e; }
+  return [
+    h('p', { text: `softmax over row #${q}: exp(x − max) with max = ${fmt4(mx)}; masked entries give exp(−∞) = 0.` }),
+    h('p', { text: `exp(${fmt4(at(head.masked, q, k))} − ${fmt4(mx)}) = ${fmt4(ex[k])};  Σ over the row = ${fmt4(sum)}` }),
+    h('p', {}, h('strong', { text: `weight = ${fmt4(ex[k])} ÷ ${fmt4(sum)} = ${fmt4(at(head.weights, q, k))}` })),
+  ];
+}
+
+/** Paragraph explaining T×T shapes with the real sizes. */
+export const gridShape = (trace) => `Shape: ${trace.tokens.length} × ${trace.tokens.length} (one row per query token, one column per key token).`;
+
+/** The per-head vector steps (queries, keys, values): the normalised input and this head's matrix. */
+export function vectorStep(name, letter, lead) {
+  return {
+    explain(trace) {
+      const c = trace.config;
+      return [
+        `${lead} Each head has its own learned matrix W_${letter} (${c.d_model} × ${c.d_head}); the token vectors are first normalised (layer norm), then multiplied by it.`,
+        `Shape per head: ${trace.tokens.length} × ${c.d_head} (one row per token, d_head = ${c.d_head} numbers). With ${c.n_heads} heads, each can look for a different kind of relation between tokens.`,
+      ];
+    },
+    render(trace, state) {
+      const labels = labelsOf(trace);
+      return h('div', {},
+        heatStrips({ m: layerOf(trace, state).normed, labels, caption: 'normed = norm(E)', title: `Input: the normalised token vectors norm(E)${trace.config.n_layers > 1 ? ` entering ${where(trace, state, false)}` : ''}` }),
+        heatStrips({ m: headOf(trace, state)[name], labels, caption: `${name} (${where(trace, state)})`, title: `${letter} = norm(E) · W_${letter}, ${where(trace, state)}` }));
+    },
+    data(trace, state) {
+      const labels = labelsOf(trace);
+      return { tables: [table('normed', layerOf(trace, state).normed, labels), table(name, headOf(trace, state)[name], labels)] };
+    },
+  };
+}

@@ -1,0 +1,18 @@
+// Step `weights`: softmax across each row, A = softmax(S/√d + M).
+import { attentionView, gridShape, headOf, labelsOf, maskLine, softmaxLines, table } from './common.js';
+
+export const id = 'weights';
+export const title = 'Weights';
+export const math = 'A = softmax(S/√d_head + M)';
+export const scope = 'head';
+
+export function explain(trace) {
+  return [
+    `Softmax turns each row of masked scores into a probability distribution: exponentiate every entry (so all become positive, and −∞ becomes 0), then divide by the row's sum. Each row now adds up to 1: it says how the query token shares its attention among the tokens it can see.`,
+    `${gridShape(trace)} The Σ column checks that every row sums to 1. Switch to the lines view to see the same weights as lines between tokens.`,
+  ];
+}
+
+export const render = (trace, state) => attentionView(trace, state, 'weights', { kind: 'seq', rowSums: true, legendLabel: 'attention weight (0 to 1)' });
+export const data = (trace, state) => ({ tables: [table('weights', headOf(trace, state).weights, labelsOf(trace), labelsOf(trace))] });
+export const cellDetails = (trace, state, q, k) => [maskLine(trace, state, q, k), ...softmaxLines(trace, state, q, k)];
