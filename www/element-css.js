@@ -72,7 +72,9 @@ textarea { width: 100%; min-height: 2.6em; resize: vertical; padding: 6px 8px; b
 .step .math { font-family: ui-monospace, "SF Mono", Menlo, Consolas, monospace; font-size: 0.92em; color: var(--ae-muted); margin: 0 0 8px; }
 .step .explain p { margin: 0 0 8px; max-width: 72ch; }
 .where { font-size: 0.9em; color: var(--ae-muted); }
-.figure { margin: 12px 0; min-width: 0; }
+.figure { margin: 12px 0; min-width: 0; max-width: 100%; }
+.figs { display: flex; flex-wrap: wrap; gap: 0 28px; align-items: flex-start; }
+.figs > .figure { margin: 8px 0; }
 .fig-title { font-weight: 600; font-size: 0.9em; margin-bottom: 4px; }
 .scroll { overflow-x: auto; max-width: 100%; }
 figcaption { display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: center; font-size: 0.85em; }

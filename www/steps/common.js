@@ -95,7 +95,7 @@ export function vectorStep(name, letter, lead) {
     },
     render(trace, state) {
       const labels = labelsOf(trace);
-      return h('div', {},
+      return h('div', { class: 'figs' },
         heatStrips({ m: layerOf(trace, state).normed, labels, caption: 'normed = norm(E)', title: `Input: the normalised token vectors norm(E)${trace.config.n_layers > 1 ? ` entering ${where(trace, state, false)}` : ''}` }),
         heatStrips({ m: headOf(trace, state)[name], labels, caption: `${name} (${where(trace, state)})`, title: `${letter} = norm(E) · W_${letter}, ${where(trace, state)}` }));
     },

@@ -19,7 +19,7 @@ export function render(trace, state) {
   const layer = layerOf(trace, state);
   const labels = labelsOf(trace);
   const dom = maxAbs(layer.delta, ...layer.heads.map((hd) => hd.delta));
-  return h('div', {},
+  return h('div', { class: 'figs' },
     layer.heads.map((hd, i) => heatStrips({ m: hd.delta, labels, domain: dom, caption: `head ${i + 1} delta`, title: `Head ${i + 1}: mixed · W_O[${i + 1}]${hd.enabled ? '' : ' (switched off)'}` })),
     heatStrips({ m: layer.delta, labels, domain: dom, caption: `delta ΔE (${where(trace, state, false) || 'sum of heads'})`, title: 'ΔE = the sum of the heads' }));
 }

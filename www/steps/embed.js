@@ -19,10 +19,10 @@ export function explain(trace) {
 export function render(trace, state, ctx) {
   const labels = labelsOf(trace);
   const dom = maxAbs(trace.token_embeddings, trace.position_embeddings, trace.embeddings);
-  return h('div', {},
+  return h('div', {}, h('div', { class: 'figs' },
     heatStrips({ m: trace.token_embeddings, labels, caption: 'token_embeddings W_E[ids]', title: 'Token embedding W_E[id] (the same for a token wherever it appears)', domain: dom }),
     heatStrips({ m: trace.position_embeddings, labels, caption: 'position_embeddings P', title: 'Position embedding P (depends only on the position)', domain: dom }),
-    heatStrips({ m: trace.embeddings, labels, caption: 'embeddings E', title: 'E = W_E[ids] + P', domain: dom }),
+    heatStrips({ m: trace.embeddings, labels, caption: 'embeddings E', title: 'E = W_E[ids] + P', domain: dom })),
     embeddingMap({ points: trace.map.embeddings, labels, background: ctx.vocab(), caption: 'Embedding map of E' }));
 }
 

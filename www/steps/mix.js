@@ -24,7 +24,7 @@ export function render(trace, state) {
     for (let k = 0; k < T; k++) if (at(head.weights, q, k) > 0) terms.push(`${fmt(at(head.weights, q, k))}×${fmt(at(head.values, k, d))}`);
     return `mixed[${quote(labels[q])}, dim ${d}] = Σ_k A[q,k]·V[k,${d}] = ${terms.join(' + ')} = ${fmt4(at(head.mixed, q, d))}`;
   };
-  return h('div', {},
+  return h('div', { class: 'figs' },
     heatStrips({ m: head.values, labels, caption: `values (${where(trace, state)})`, title: 'V: what each token passes on' }),
     heatStrips({ m: head.mixed, labels, caption: `mixed (${where(trace, state)})`, title: `mixed = A · V, ${where(trace, state)}${head.enabled ? '' : ' (this head is switched off: its output is not used)'}`, detail }));
 }

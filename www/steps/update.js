@@ -25,14 +25,17 @@ export function render(trace, state, ctx) {
   const parts = [
     embeddingMap({ points: from, arrowsTo: trace.map.layers[L], labels, background: ctx.vocab(), caption: `E → E′ (${where(trace, state, false) || 'the layer'})`,
       note: `Arrows: each token's vector entering ${where(trace, state, false) || 'the layer'} → leaving it, on the fixed 2-D projection (two leading principal components of the embedding table). Grey dots: common vocabulary tokens.` }),
+  ];
+  const strips = [
     heatStrips({ m: layer.input, labels, domain: dom, caption: 'input E', title: 'E entering the layer' }),
     heatStrips({ m: layer.delta, labels, domain: dom, caption: 'delta ΔE', title: 'ΔE from attention' }),
     heatStrips({ m: layer.updated, labels, domain: dom, caption: 'updated E′', title: 'E′ = E + ΔE' }),
   ];
   if (layer.mlp) {
-    parts.push(heatStrips({ m: layer.mlp.out, labels, domain: dom, caption: 'mlp.out', title: 'MLP output, added to E′' }));
-    parts.push(heatStrips({ m: layer.output, labels, domain: dom, caption: 'output', title: 'Layer output = E′ + MLP(E′)' }));
+    strips.push(heatStrips({ m: layer.mlp.out, labels, domain: dom, caption: 'mlp.out', title: 'MLP output, added to E′' }));
+    strips.push(heatStrips({ m: layer.output, labels, domain: dom, caption: 'output', title: 'Layer output = E′ + MLP(E′)' }));
   }
+  parts.push(h('div', { class: 'figs' }, strips));
   if (trace.neighbours) parts.push(neighbourTable(trace));
   return h('div', {}, parts);
 }
