@@ -1,20 +1,33 @@
-//! Scalar kernels: the specification every other kernel must match.
+//! Scalar kernels: the specification every other kernel must match. Plain loops, no intrinsics,
+//! always compiled; each doc comment is the kernel's contract.
 
-/// C (m×n) ← A (m×k) · B (k×n).
+use super::{check_layer_norm, check_matmul, check_rows};
+
+/// C (m×n) ← A (m×k) · B (k×n), all row-major:
+///
+/// C[i,j] = Σ_{p=0}^{k−1} A[i,p]·B[p,j], accumulated from 0 in the order p = 0, 1, …, k−1.
+///
+/// With k = 0 every element of C is 0. The loop runs i, p, j so the innermost loop walks rows of B
+/// and C contiguously; the summation order per element is still p ascending.
 pub fn matmul(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    check_matmul("matmul", a.len(), b.len(), c.len(), m, k, n);
     for i in 0..m {
-        for j in 0..n {
-            let mut s = 0.0f32;
-            for p in 0..k {
-                s += a[i * k + p] * b[p * n + j];
+        let c_row = &mut c[i * n..(i + 1) * n];
+        c_row.fill(0.0);
+        for p in 0..k {
+            let a_ip = a[i * k + p];
+            for (c_ij, &b_pj) in c_row.iter_mut().zip(&b[p * n..(p + 1) * n]) {
+                *c_ij += a_ip * b_pj;
             }
-            c[i * n + j] = s;
         }
     }
 }
 
-/// C (m×n) ← A (m×k) · Bᵀ, where B is stored (n×k).
+/// C (m×n) ← A (m×k) · Bᵀ, where B is stored row-major as (n×k):
+///
+/// C[i,j] = Σ_{p=0}^{k−1} A[i,p]·B[j,p] — the dot product of row i of A with row j of B.
 pub fn matmul_bt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    check_matmul("matmul_bt", a.len(), b.len(), c.len(), m, k, n);
     for i in 0..m {
         for j in 0..n {
             let mut s = 0.0f32;
@@ -26,40 +39,81 @@ pub fn matmul_bt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usi
     }
 }
 
-/// Row-wise softmax in place; with `causal`, (i, j > i) becomes exactly 0.
+/// Row-wise softmax in place over a (rows×cols) matrix x.
+///
+/// The *live* entries of row i are j < cols, or with `causal` j ≤ i. Masked entries (j > i) become
+/// exactly 0 and take no part in the maximum or the sum. Over the live entries:
+///
+/// y[i,j] = exp(x[i,j] − mᵢ) / Σ_{live j′} exp(x[i,j′] − mᵢ),   mᵢ = max_{live j} x[i,j]
+///
+/// Subtracting the row maximum keeps every exponent ≤ 0, so huge inputs cannot overflow, and the
+/// largest term is exactly 1, so the sum is ≥ 1. The sum is accumulated in f64. Edge cases, which
+/// every kernel follows exactly:
+/// - an entry of −∞ gets exactly 0;
+/// - if a live entry is +∞, the row's mass is shared equally by its +∞ entries (the limit of the
+///   formula as those logits grow) and every other live entry gets 0;
+/// - a row whose live entries are all −∞ (nothing can be attended to) becomes all zeros, not NaN,
+///   so an ablated or fully masked row contributes nothing downstream;
+/// - a NaN among the live entries makes every live entry of the row NaN (masked entries stay 0).
 pub fn softmax_rows(x: &mut [f32], rows: usize, cols: usize, causal: bool) {
-    for i in 0..rows {
-        let row = &mut x[i * cols..(i + 1) * cols];
+    check_rows("softmax_rows", x.len(), rows, cols);
+    for (i, row) in x.chunks_exact_mut(cols.max(1)).take(rows).enumerate() {
         let live = if causal { (i + 1).min(cols) } else { cols };
-        let max = row[..live].iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut sum = 0.0f32;
-        for v in row[..live].iter_mut() {
-            *v = if max == f32::NEG_INFINITY { 0.0 } else { (*v - max).exp() };
-            sum += *v;
+        let (row, masked) = row.split_at_mut(live);
+        masked.fill(0.0);
+        // f32::max ignores NaN: a NaN reaches the sum below (finite max) or softmax_degenerate.
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        if !max.is_finite() {
+            softmax_degenerate(row, max);
+            continue;
         }
-        for v in row[..live].iter_mut() {
-            *v /= sum;
+        let mut sum = 0.0f64;
+        for v in row.iter_mut() {
+            *v = (*v - max).exp();
+            sum += *v as f64;
         }
-        for v in row[live..].iter_mut() {
-            *v = 0.0;
+        for v in row.iter_mut() {
+            *v = (*v as f64 / sum) as f32;
         }
     }
 }
 
-/// out ← LayerNorm(x) row by row.
+/// The live part of a softmax row whose maximum (ignoring NaN) is ±∞ — or −∞ because it is empty or
+/// all NaN. Shared by every kernel so the edge cases cannot drift apart.
+pub(crate) fn softmax_degenerate(row: &mut [f32], max: f32) {
+    if row.iter().any(|v| v.is_nan()) {
+        row.fill(f32::NAN);
+    } else if max == f32::INFINITY {
+        let count = row.iter().filter(|&&v| v == f32::INFINITY).count();
+        let share = 1.0 / count as f32;
+        row.iter_mut().for_each(|v| *v = if *v == f32::INFINITY { share } else { 0.0 });
+    } else {
+        row.fill(0.0);
+    }
+}
+
+/// out (rows×cols) ← LayerNorm of each row of x, with the biased variance:
+///
+/// out[i,j] = (x[i,j] − μᵢ) / √(σᵢ² + eps) · gamma[j] + beta[j],
+/// μᵢ = (1/cols) Σⱼ x[i,j],   σᵢ² = (1/cols) Σⱼ (x[i,j] − μᵢ)²   (two passes, so no cancellation).
 pub fn layer_norm(x: &[f32], gamma: &[f32], beta: &[f32], out: &mut [f32], rows: usize, cols: usize, eps: f32) {
-    for i in 0..rows {
-        let r = &x[i * cols..(i + 1) * cols];
+    check_layer_norm(x.len(), gamma.len(), beta.len(), out.len(), rows, cols);
+    if cols == 0 {
+        return;
+    }
+    for (r, o) in x.chunks_exact(cols).zip(out.chunks_exact_mut(cols)) {
         let mean = r.iter().sum::<f32>() / cols as f32;
         let var = r.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / cols as f32;
         let inv = 1.0 / (var + eps).sqrt();
         for j in 0..cols {
-            out[i * cols + j] = (r[j] - mean) * inv * gamma[j] + beta[j];
+            o[j] = (r[j] - mean) * inv * gamma[j] + beta[j];
         }
     }
 }
 
-/// x ← gelu_tanh(x).
+/// x ← gelu_tanh(x) elementwise (the GPT-2 form):
+///
+/// gelu(x) = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
 pub fn gelu(x: &mut [f32]) {
     const C: f32 = 0.797_884_6; // √(2/π)
     for v in x.iter_mut() {

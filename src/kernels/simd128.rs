@@ -1,0 +1,383 @@
+//! wasm simd128 kernels: the signatures and contracts of [`super::scalar`], four f32 lanes at a time.
+//!
+//! Why they are shaped as they are:
+//! - `matmul` computes C in 4×8 tiles held in eight f32x4 accumulators. Per step p it loads two
+//!   vectors from row p of B, broadcasts four elements of column p of A (`v128.load32_splat`) and
+//!   does eight multiply-adds. Eight accumulators, two B vectors and a broadcast fit V8's sixteen
+//!   xmm registers on x64 (an 8×8 tile needs sixteen accumulators and spills). Rows of B are
+//!   contiguous, so C = A·B reads B in place: nothing is packed. Every lane sums p = 0, 1, …, k−1 in
+//!   order, exactly as the scalar spec does, so results are bit-identical to it. Leftover rows use
+//!   1–3-row tiles; leftover columns a 4-wide tile shifted left to overlap the previous one (the
+//!   overlap recomputes identical values), and plain loops only when n < 4.
+//! - `matmul_bt` (C = A·Bᵀ) copies Bᵀ eight columns at a time into a zero-padded (k×8) panel and runs
+//!   the same tiles over it. With fewer than four rows of A (the unembedding: one vector against the
+//!   vocabulary) the copy would cost as much as the product, so it takes four dot products at once.
+//! - `softmax_rows`: vector max, then the vectorised [`exp`] of x − max with the sum in f64, then
+//!   one multiply by 1/sum. x − max is taken exactly (TwoSum), so large spreads cost no accuracy.
+//! - `layer_norm`, `gelu`: the same formulas as the spec, vectorised.
+
+use core::arch::wasm32::*;
+
+use super::scalar::softmax_degenerate;
+use super::{check_layer_norm, check_matmul, check_rows};
+
+/// Rows of C per tile.
+const MR: usize = 4;
+
+/// acc[r][v] = Σ_{p<k} A[r,p] · B[p, 4v..4v+4], A at `a` with row stride `lda`, B at `b` with row
+/// stride `ldb`, summed in order p = 0..k.
+///
+/// # Safety
+/// A must be readable at rows < R, columns < k; B at rows < k, columns < 4V.
+#[inline(always)]
+unsafe fn tile<const R: usize, const V: usize>(a: *const f32, lda: usize, b: *const f32, ldb: usize, k: usize) -> [[v128; V]; R] {
+    let mut acc = [[f32x4_splat(0.0); V]; R];
+    let mut b_row = b;
+    for p in 0..k {
+        let mut bv = [f32x4_splat(0.0); V];
+        for (v, bv) in bv.iter_mut().enumerate() {
+            *bv = v128_load(b_row.add(4 * v) as *const v128);
+        }
+        for (r, acc) in acc.iter_mut().enumerate() {
+            let a_rp = v128_load32_splat(a.add(r * lda + p) as *const u32);
+            for v in 0..V {
+                acc[v] = f32x4_add(acc[v], f32x4_mul(a_rp, bv[v]));
+            }
+        }
+        b_row = b_row.add(ldb);
+    }
+    acc
+}
+
+/// Writes the first `w` columns of an R×4V tile to C at `c` (row stride `ldc`).
+///
+/// # Safety
+/// C must be writable at rows < R, columns < w; V ≤ 2, w ≤ 4V.
+#[inline(always)]
+unsafe fn store<const R: usize, const V: usize>(acc: [[v128; V]; R], c: *mut f32, ldc: usize, w: usize) {
+    for (r, acc) in acc.iter().enumerate() {
+        let row = c.add(r * ldc);
+        if w == 4 * V {
+            for (v, &acc) in acc.iter().enumerate() {
+                v128_store(row.add(4 * v) as *mut v128, acc);
+            }
+        } else {
+            let mut lanes = [0.0f32; 8];
+            for (v, &acc) in acc.iter().enumerate() {
+                v128_store(lanes.as_mut_ptr().add(4 * v) as *mut v128, acc);
+            }
+            core::ptr::copy_nonoverlapping(lanes.as_ptr(), row, w);
+        }
+    }
+}
+
+/// One strip of C: columns [0, w) at `c` (row stride `ldc`), all m rows, from A (m×k, row stride k)
+/// and the k×4V block of B at `b` (row stride `ldb`).
+///
+/// # Safety
+/// As for [`tile`] with R = m, and C writable at rows < m, columns < w.
+#[allow(clippy::too_many_arguments)]
+unsafe fn strip<const V: usize>(a: *const f32, m: usize, k: usize, b: *const f32, ldb: usize, c: *mut f32, ldc: usize, w: usize) {
+    let mut i = 0;
+    while i + MR <= m {
+        store::<MR, V>(tile::<MR, V>(a.add(i * k), k, b, ldb, k), c.add(i * ldc), ldc, w);
+        i += MR;
+    }
+    let (a, c) = (a.add(i * k), c.add(i * ldc));
+    match m - i {
+        1 => store::<1, V>(tile::<1, V>(a, k, b, ldb, k), c, ldc, w),
+        2 => store::<2, V>(tile::<2, V>(a, k, b, ldb, k), c, ldc, w),
+        3 => store::<3, V>(tile::<3, V>(a, k, b, ldb, k), c, ldc, w),
+        _ => {}
+    }
+}
+
+/// C (m×n) ← A (m×k) · B (k×n); see [`super::scalar::matmul`].
+pub fn matmul(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    check_matmul("matmul", a.len(), b.len(), c.len(), m, k, n);
+    let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+    let mut j = 0;
+    // SAFETY: the lengths are checked above. Each strip reads rows < m of A, columns
+    // [j, j + 4V) ⊆ [0, n) of rows < k of B, and writes the same columns of C.
+    unsafe {
+        while j + 8 <= n {
+            strip::<2>(ap, m, k, bp.add(j), n, cp.add(j), n, 8);
+            j += 8;
+        }
+        if j + 4 <= n {
+            strip::<1>(ap, m, k, bp.add(j), n, cp.add(j), n, 4);
+            j += 4;
+        }
+        if j < n && n >= 4 {
+            // columns [n−4, n): overlaps columns already written, with identical values
+            strip::<1>(ap, m, k, bp.add(n - 4), n, cp.add(n - 4), n, 4);
+            j = n;
+        }
+    }
+    for i in 0..m {
+        for jj in j..n {
+            let mut s = 0.0f32;
+            for p in 0..k {
+                s += a[i * k + p] * b[p * n + jj];
+            }
+            c[i * n + jj] = s;
+        }
+    }
+}
+
+/// C (m×n) ← A (m×k) · Bᵀ with B stored (n×k); see [`super::scalar::matmul_bt`].
+pub fn matmul_bt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    check_matmul("matmul_bt", a.len(), b.len(), c.len(), m, k, n);
+    if m < MR {
+        return dot_rows(a, b, c, m, k, n);
+    }
+    // panel (k×8): panel[p·8 + q] = B[j + q, p], zero for columns past n
+    let mut panel = vec![0.0f32; k * 8];
+    for j in (0..n).step_by(8) {
+        let w = (n - j).min(8);
+        for q in 0..8 {
+            let column = b.get((j + q) * k..(j + q + 1) * k).filter(|_| q < w);
+            for p in 0..k {
+                panel[p * 8 + q] = column.map_or(0.0, |col| col[p]);
+            }
+        }
+        // SAFETY: the panel holds k rows of 8 floats; the strip writes columns [j, j + w) ⊆ [0, n)
+        // of C's m rows, and reads m rows of A (length checked above).
+        unsafe {
+            if w <= 4 {
+                strip::<1>(a.as_ptr(), m, k, panel.as_ptr(), 8, c.as_mut_ptr().add(j), n, w);
+            } else {
+                strip::<2>(a.as_ptr(), m, k, panel.as_ptr(), 8, c.as_mut_ptr().add(j), n, w);
+            }
+        }
+    }
+}
+
+/// matmul_bt for few rows: each output is a dot product of a row of A and a row of B, four at once.
+fn dot_rows(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    if k == 0 {
+        c.fill(0.0);
+        return;
+    }
+    for (a_row, c_row) in a.chunks_exact(k).zip(c.chunks_exact_mut(n.max(1))).take(m) {
+        for (j, out) in (0..n).step_by(4).zip(c_row.chunks_mut(4)) {
+            // rows j..j+4 of B; past n, the last row again (its result is not stored)
+            let row = |q: usize| {
+                let r = (j + q).min(n - 1);
+                &b[r * k..(r + 1) * k]
+            };
+            let sums = dot4(a_row, [row(0), row(1), row(2), row(3)]);
+            out.copy_from_slice(&sums[..out.len()]);
+        }
+    }
+}
+
+/// [a·b₀, a·b₁, a·b₂, a·b₃] for slices of equal length.
+#[inline(always)]
+fn dot4(a: &[f32], b: [&[f32]; 4]) -> [f32; 4] {
+    let k = a.len();
+    debug_assert!(b.iter().all(|r| r.len() == k));
+    let k4 = k & !3;
+    let mut s = [f32x4_splat(0.0); 4];
+    let mut p = 0;
+    while p < k4 {
+        // SAFETY: p + 4 ≤ k4 ≤ k = the length of a and of every b[q].
+        unsafe {
+            let av = v128_load(a.as_ptr().add(p) as *const v128);
+            for q in 0..4 {
+                s[q] = f32x4_add(s[q], f32x4_mul(av, v128_load(b[q].as_ptr().add(p) as *const v128)));
+            }
+        }
+        p += 4;
+    }
+    let mut out = [0.0f32; 4];
+    // SAFETY: out holds four floats.
+    unsafe { v128_store(out.as_mut_ptr() as *mut v128, reduce4(s)) };
+    for p in k4..k {
+        for q in 0..4 {
+            out[q] += a[p] * b[q][p];
+        }
+    }
+    out
+}
+
+/// [Σ lanes of s₀, Σ s₁, Σ s₂, Σ s₃]: a 4×4 transpose folded into three adds.
+#[inline(always)]
+fn reduce4(s: [v128; 4]) -> v128 {
+    let u = f32x4_add(i32x4_shuffle::<0, 4, 1, 5>(s[0], s[1]), i32x4_shuffle::<2, 6, 3, 7>(s[0], s[1]));
+    let w = f32x4_add(i32x4_shuffle::<0, 4, 1, 5>(s[2], s[3]), i32x4_shuffle::<2, 6, 3, 7>(s[2], s[3]));
+    f32x4_add(i32x4_shuffle::<0, 1, 4, 5>(u, w), i32x4_shuffle::<2, 3, 6, 7>(u, w))
+}
+
+/// Horizontal sum of four lanes.
+#[inline(always)]
+fn hsum(v: v128) -> f32 {
+    (f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v)) + (f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v))
+}
+
+/// The largest relative error of [`exp`] against the exact eˣ, for normal results: 2⁻²³ (one ulp at
+/// 1). A sweep of 39 million points over [−104, 88.8] measured at most 8.1e-8; tests/kernels.rs
+/// asserts this bound over a sweep of 2.1 million. Subnormal results are within one step of the
+/// subnormal grid (2⁻¹⁴⁹) instead.
+pub const EXP_MAX_REL_ERR: f32 = 1.2e-7;
+
+/// eˣ on four lanes: Cody–Waite range reduction x = n·ln 2 + r with |r| ≤ ln 2 / 2, the Cephes
+/// degree-7 polynomial for eʳ, and the scale 2ⁿ applied as two exact powers of two so that results
+/// down to the smallest subnormal and up to `f32::MAX` are right. Inputs are clamped to
+/// [−104, 88.8] (outside it eˣ rounds to 0 or +∞); NaN stays NaN. Relative error ≤
+/// [`EXP_MAX_REL_ERR`] for normal results.
+#[inline(always)]
+pub fn exp(x: v128) -> v128 {
+    exp_plus(x, f32x4_splat(0.0))
+}
+
+/// e^(x + tail) for a tiny correction `tail` (|tail| ≤ ulp(x), or NaN to mean 0 where x is not
+/// finite): the exact difference x − m of softmax is d + tail.
+#[inline(always)]
+#[allow(clippy::excessive_precision)] // the Cephes expf coefficients, as published
+fn exp_plus(x: v128, tail: v128) -> v128 {
+    const LOG2E: f32 = core::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_375; // 355/512, exact in 9 bits, so n·LN2_HI is exact
+    const LN2_LO: f32 = -2.121_944_4e-4; // ln 2 − LN2_HI
+    const ROUND: f32 = 12_582_912.0; // 1.5·2²³: adding it rounds to an integer kept in the low bits
+    // pmax(x, lo) = x < lo ? lo : x and pmin(x, hi) = hi < x ? hi : x both keep a NaN x.
+    let x = f32x4_pmin(f32x4_pmax(x, f32x4_splat(-104.0)), f32x4_splat(88.8));
+    // n = round(x·log₂e), as a float and as an integer
+    let t = f32x4_add(f32x4_mul(x, f32x4_splat(LOG2E)), f32x4_splat(ROUND));
+    let n = f32x4_sub(t, f32x4_splat(ROUND));
+    let ni = i32x4_sub(t, i32x4_splat(ROUND.to_bits() as i32));
+    // r = x − n·ln 2 (+ tail); pmax(−1, tail) = −1 < tail ? tail : −1 turns a NaN tail into −1,
+    // which only happens where x was ±∞ or NaN and the result is 0, +∞ or NaN regardless.
+    let r = f32x4_sub(f32x4_sub(x, f32x4_mul(n, f32x4_splat(LN2_HI))), f32x4_mul(n, f32x4_splat(LN2_LO)));
+    let r = f32x4_add(r, f32x4_pmax(f32x4_splat(-1.0), tail));
+    // eʳ ≈ 1 + r + r²·P(r)
+    let mut p = f32x4_splat(1.987_569_15e-4);
+    for c in [1.398_199_950_7e-3, 8.333_451_907_3e-3, 4.166_579_589_4e-2, 1.666_666_545_9e-1, 5.000_000_120_1e-1] {
+        p = f32x4_add(f32x4_mul(p, r), f32x4_splat(c));
+    }
+    let y = f32x4_add(f32x4_add(f32x4_mul(p, f32x4_mul(r, r)), r), f32x4_splat(1.0));
+    // y·2ⁿ = y·2^(n>>1)·2^(n−(n>>1)): both factors are normal for n ∈ [−150, 128]
+    let n1 = i32x4_shr(ni, 1);
+    let n2 = i32x4_sub(ni, n1);
+    let s1 = i32x4_shl(i32x4_add(n1, i32x4_splat(127)), 23);
+    let s2 = i32x4_shl(i32x4_add(n2, i32x4_splat(127)), 23);
+    f32x4_mul(f32x4_mul(y, s1), s2)
+}
+
+/// x ← eˣ elementwise with [`exp`] (for tests and the benchmark).
+pub fn exp_in_place(x: &mut [f32]) {
+    map4(x, 0.0, exp);
+}
+
+/// Applies `f` to x four lanes at a time; the last partial group is padded with `pad`.
+#[inline(always)]
+fn map4(x: &mut [f32], pad: f32, mut f: impl FnMut(v128) -> v128) {
+    let mut chunks = x.chunks_exact_mut(4);
+    for chunk in &mut chunks {
+        // SAFETY: the chunk holds four floats.
+        unsafe { v128_store(chunk.as_mut_ptr() as *mut v128, f(v128_load(chunk.as_ptr() as *const v128))) };
+    }
+    let rest = chunks.into_remainder();
+    if !rest.is_empty() {
+        let mut lanes = [pad; 4];
+        lanes[..rest.len()].copy_from_slice(rest);
+        // SAFETY: lanes holds four floats.
+        unsafe { v128_store(lanes.as_mut_ptr() as *mut v128, f(v128_load(lanes.as_ptr() as *const v128))) };
+        let n = rest.len();
+        rest.copy_from_slice(&lanes[..n]);
+    }
+}
+
+/// Row-wise softmax in place; see [`super::scalar::softmax_rows`] for the contract.
+pub fn softmax_rows(x: &mut [f32], rows: usize, cols: usize, causal: bool) {
+    check_rows("softmax_rows", x.len(), rows, cols);
+    for (i, row) in x.chunks_exact_mut(cols.max(1)).take(rows).enumerate() {
+        let live = if causal { (i + 1).min(cols) } else { cols };
+        let (row, masked) = row.split_at_mut(live);
+        masked.fill(0.0);
+        softmax_row(row);
+    }
+}
+
+/// Softmax of one row (all entries live).
+fn softmax_row(x: &mut [f32]) {
+    // max, ignoring NaN: pmax(m, v) = m < v ? v : m keeps m when v is NaN
+    let mut mv = f32x4_splat(f32::NEG_INFINITY);
+    let mut chunks = x.chunks_exact(4);
+    for chunk in &mut chunks {
+        // SAFETY: the chunk holds four floats.
+        mv = f32x4_pmax(mv, unsafe { v128_load(chunk.as_ptr() as *const v128) });
+    }
+    let lanes = [f32x4_extract_lane::<0>(mv), f32x4_extract_lane::<1>(mv), f32x4_extract_lane::<2>(mv), f32x4_extract_lane::<3>(mv)];
+    let max = lanes.iter().chain(chunks.remainder()).fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+    if !max.is_finite() {
+        return softmax_degenerate(x, max);
+    }
+
+    // e = exp(x − max), with x − max = d + err exactly (TwoSum); the sum in f64. The padding lanes
+    // of a partial group are −∞, whose exp is exactly 0. A NaN entry makes e and the sum NaN.
+    let neg_max = f32x4_splat(-max);
+    let (mut s0, mut s1) = (f64x2_splat(0.0), f64x2_splat(0.0));
+    map4(x, f32::NEG_INFINITY, |v| {
+        let d = f32x4_add(v, neg_max);
+        let bb = f32x4_sub(d, v);
+        let err = f32x4_add(f32x4_sub(v, f32x4_sub(d, bb)), f32x4_sub(neg_max, bb));
+        let e = exp_plus(d, err);
+        s0 = f64x2_add(s0, f64x2_promote_low_f32x4(e));
+        s1 = f64x2_add(s1, f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(e, e)));
+        e
+    });
+    let sum = f64x2_add(s0, s1);
+    let sum = f64x2_extract_lane::<0>(sum) + f64x2_extract_lane::<1>(sum);
+    let inv = f32x4_splat((1.0 / sum) as f32);
+    map4(x, 0.0, |e| f32x4_mul(e, inv));
+}
+
+/// out ← LayerNorm(x) row by row; see [`super::scalar::layer_norm`].
+pub fn layer_norm(x: &[f32], gamma: &[f32], beta: &[f32], out: &mut [f32], rows: usize, cols: usize, eps: f32) {
+    check_layer_norm(x.len(), gamma.len(), beta.len(), out.len(), rows, cols);
+    if cols == 0 {
+        return;
+    }
+    let c4 = cols & !3;
+    let load = |s: &[f32], j: usize| {
+        // SAFETY: callers pass j + 4 ≤ c4 ≤ cols ≤ s.len().
+        unsafe { v128_load(s.as_ptr().add(j) as *const v128) }
+    };
+    for (r, o) in x.chunks_exact(cols).zip(out.chunks_exact_mut(cols)) {
+        // mean, then the biased variance around it (two passes)
+        let mut acc = f32x4_splat(0.0);
+        for j in (0..c4).step_by(4) {
+            acc = f32x4_add(acc, load(r, j));
+        }
+        let mean = (hsum(acc) + r[c4..].iter().sum::<f32>()) / cols as f32;
+        let mv = f32x4_splat(mean);
+        let mut acc = f32x4_splat(0.0);
+        for j in (0..c4).step_by(4) {
+            let dv = f32x4_sub(load(r, j), mv);
+            acc = f32x4_add(acc, f32x4_mul(dv, dv));
+        }
+        let var = (hsum(acc) + r[c4..].iter().map(|v| (v - mean) * (v - mean)).sum::<f32>()) / cols as f32;
+        let inv = 1.0 / (var + eps).sqrt();
+        let iv = f32x4_splat(inv);
+        for j in (0..c4).step_by(4) {
+            let y = f32x4_add(f32x4_mul(f32x4_mul(f32x4_sub(load(r, j), mv), iv), load(gamma, j)), load(beta, j));
+            // SAFETY: j + 4 ≤ c4 ≤ cols = o.len().
+            unsafe { v128_store(o.as_mut_ptr().add(j) as *mut v128, y) };
+        }
+        for j in c4..cols {
+            o[j] = (r[j] - mean) * inv * gamma[j] + beta[j];
+        }
+    }
+}
+
+/// x ← gelu_tanh(x), computed as x / (1 + e^(−2z)), z = √(2/π)·(x + 0.044715·x³): the same
+/// function, since ½(1 + tanh z) = 1 / (1 + e^(−2z)), without tanh's cancellation for x < 0.
+pub fn gelu(x: &mut [f32]) {
+    const MINUS_2C: f32 = -2.0 * 0.797_884_6; // −2·√(2/π)
+    map4(x, 0.0, |u| {
+        let inner = f32x4_add(f32x4_mul(f32x4_mul(f32x4_mul(u, u), u), f32x4_splat(0.044715)), u);
+        let e = exp(f32x4_mul(inner, f32x4_splat(MINUS_2C)));
+        f32x4_div(u, f32x4_add(f32x4_splat(1.0), e))
+    });
+}
