@@ -179,6 +179,11 @@ export class AttentionExplorer extends HTMLElement {
     if (!this.hasAttribute('role')) this.setAttribute('role', 'region');
     if (!this.hasAttribute('aria-label')) this.setAttribute('aria-label', 'Attention explorer');
     this._applyHeight();
+    if (!this._scheme && typeof matchMedia === 'function') {
+      // theme="auto" follows the system: canvases must be redrawn in the new colours.
+      this._scheme = matchMedia('(prefers-color-scheme: dark)');
+      this._scheme.addEventListener('change', () => { if (this.theme === 'auto') this._changed(false); });
+    }
     loadEngine().then((engine) => {
       this._engine = engine;
       this._changed(false);
@@ -261,6 +266,7 @@ export class AttentionExplorer extends HTMLElement {
     this._renderView();
     if (!this._live) {
       this._live = true;
+      if (typeof performance !== 'undefined' && performance.mark) performance.mark('attention-explorer:first-render');
       this._readyResolve(true);
     }
   }
@@ -330,6 +336,11 @@ export class AttentionExplorer extends HTMLElement {
     root.addEventListener('focusin', (e) => this._onPointer(e));
     root.addEventListener('keydown', (e) => this._onKey(e));
     root.addEventListener('ae-value', (e) => { this._highlight(e.detail.tok); this._showDetail([h('p', { text: e.detail.text })]); });
+    root.addEventListener('ae-token', (e) => this._highlight(e.detail.tok));
+    root.addEventListener('ae-cell', (e) => {
+      const section = e.composedPath()[0].closest('section');
+      if (!this._cell || this._cell.section !== section || this._cell.q !== e.detail.q || this._cell.k !== e.detail.k) this._focusCell(section, e.detail.q, e.detail.k);
+    });
     b.view.addEventListener('pointerleave', () => this._highlight(null));
     this._root.replaceChildren(root);
     this._built = b;
@@ -455,6 +466,14 @@ export class AttentionExplorer extends HTMLElement {
     b.view.replaceChildren(...ids.map((id) => this._section(id)));
   }
 
+  /** The theme's colours, for what is drawn on canvases (CSS cannot reach canvas pixels). */
+  _colours() {
+    const cs = getComputedStyle(this);
+    const v = (name, fallback) => cs.getPropertyValue(name).trim() || fallback;
+    return { fg: v('--ae-fg', '#1d1d1f'), muted: v('--ae-muted', '#5d6168'), accent: v('--ae-accent', '#b4440f'), focus: v('--ae-focus', '#0b57d0'),
+      maskBg: v('--ae-mask-bg', '#e9eaee'), maskLine: v('--ae-mask-line', '#9aa0a8') };
+  }
+
   _stepState() {
     return { layer: this.layer, head: this.head, transpose: this.transpose, view: this._view };
   }
@@ -468,6 +487,7 @@ export class AttentionExplorer extends HTMLElement {
       controls: this.controls,
       baseline: this._baseline,
       vocab: () => this._engine.vocabMap(300),
+      colours: this._colours(),
       setOption: (k, v) => { this.options = { [k]: v }; },
     };
     const n = STEP_IDS.indexOf(id) + 1;
@@ -512,7 +532,7 @@ export class AttentionExplorer extends HTMLElement {
     if (!section) return;
     const m = stepById(section.dataset.step);
     this._cell = { section, q, k };
-    const grid = section.querySelector('svg.grid');
+    const grid = section.querySelector('.grid');
     if (grid && grid.__cursor) grid.__cursor(q, k);
     this._highlight(q);
     if (m.cellDetails) this._showDetail(m.cellDetails(this._trace, this._stepState(), q, k));
@@ -538,7 +558,7 @@ export class AttentionExplorer extends HTMLElement {
   _onKey(e) {
     const target = e.composedPath()[0];
     if (e.altKey || e.ctrlKey || e.metaKey) return;
-    if (target instanceof Element && target.matches('svg.grid')) {
+    if (target instanceof Element && target.matches('canvas.grid')) {
       const { T, transpose } = target.__grid;
       const section = target.closest('section');
       let { q, k } = this._cell && this._cell.section === section ? this._cell : { q: 0, k: 0 };

@@ -179,77 +179,177 @@ const textWidth = (str, px) => [...str].length * px * 0.62;
 // causal mask are hatched. Every cell carries data-cell="q,k"; row/column bands carry data-q / data-k so
 // a highlighted token lights its row and column.
 
-export function heatGrid(o) {
-  const { m, labels, kind, caption, transpose = false, maskedBy = null, rowSums = false } = o;
+function gridLayout(o) {
+  const { m, labels, kind, transpose = false, rowSums = false } = o;
   const T = rows(m);
   const [lo, hi] = o.domain ?? (kind === 'div' ? [-maxAbs(m), maxAbs(m)] : [0, 1]);
   const sc = scale(kind, lo, hi);
   const c = T > 40 ? 22 : T > 24 ? 28 : 34;
   const font = c >= 34 ? 10 : c >= 28 ? 9 : 7.5;
   const lab = labels.map((t) => tokenLabel(t));
-  const lw = Math.min(110, Math.max(...lab.map((l) => textWidth(l, 11)), 20)) + 26;
-  const top = Math.min(90, Math.max(...lab.map((l) => textWidth(l, 11)), 20) * 0.75) + 30;
+  const longest = Math.max(...lab.map((l) => textWidth(l, 11)), 20);
+  const lw = Math.min(110, longest) + 26;
+  const top = Math.min(90, longest * 0.75) + 30;
   const extra = rowSums ? c + 10 : 0;
-  const W = lw + T * c + extra + 10, H = top + T * c + 10;
+  return { T, sc, c, font, lab, lw, top, extra, W: lw + T * c + extra + 10, H: top + T * c + 10,
+    rowTitle: transpose ? 'keys (looked at)' : 'queries (looking)', colTitle: transpose ? 'queries (looking)' : 'keys (looked at)' };
+}
+
+/** Is cell (q, k) masked? By the masked matrix when given, else by its own −∞. */
+const isMaskedCell = (o, q, k) => (o.maskedBy ? at(o.maskedBy, q, k) === -Infinity : at(o.m, q, k) === -Infinity);
+
+/** The SVG form of the grid (for export; the screen draws the same layout on a canvas). */
+export function heatGridSvg(o) {
+  const { m, labels, transpose = false, rowSums = false } = o;
+  const { T, sc, c, font, lab, lw, top, W, H, rowTitle, colTitle } = gridLayout(o);
   const hatch = uid('hatch');
-  const rowTitle = transpose ? 'keys (looked at)' : 'queries (looking)';
-  const colTitle = transpose ? 'queries (looking)' : 'keys (looked at)';
-  const svg = s('svg', { class: 'grid', width: W, height: H, viewBox: `0 0 ${W} ${H}`, tabindex: 0, role: 'img',
-    'aria-label': `${caption}: a ${T} by ${T} grid, rows are ${rowTitle}, columns are ${colTitle}. Use the arrow keys to move between cells; the numbers are also in the table below.` });
+  const svg = s('svg', { class: 'grid', width: W, height: H, viewBox: `0 0 ${W} ${H}` });
   svg.append(s('defs', {}, s('pattern', { id: hatch, width: 6, height: 6, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' },
     s('rect', { width: 6, height: 6, class: 'mask-bg' }), s('line', { x1: 0, y1: 0, x2: 0, y2: 6, class: 'mask-line', 'stroke-width': 2 }))));
   svg.append(s('text', { x: lw + (T * c) / 2, y: 12, 'text-anchor': 'middle', class: 'axis-title', text: `${colTitle} →` }));
   svg.append(s('text', { x: 12, y: top + (T * c) / 2, 'text-anchor': 'middle', class: 'axis-title', transform: `rotate(-90 12 ${top + (T * c) / 2})`, text: `${rowTitle} →` }));
-  const rowAttr = transpose ? 'data-k' : 'data-q', colAttr = transpose ? 'data-q' : 'data-k';
-  const g = s('g', {});
   for (let a = 0; a < T; a++) {
-    g.append(s('text', { x: lw - 6, y: top + a * c + c / 2 + 4, 'text-anchor': 'end', class: 'label', [rowAttr]: a }, lab[a], s('title', { text: labels[a] })));
+    svg.append(s('text', { x: lw - 6, y: top + a * c + c / 2 + 4, 'text-anchor': 'end', class: 'label', text: lab[a] }, s('title', { text: labels[a] })));
     const x = lw + a * c + c / 2, y = top - 6;
-    g.append(s('text', { x, y, class: 'label', transform: `rotate(-50 ${x} ${y})`, [colAttr]: a }, lab[a], s('title', { text: labels[a] })));
+    svg.append(s('text', { x, y, class: 'label', transform: `rotate(-50 ${x} ${y})`, text: lab[a] }, s('title', { text: labels[a] })));
   }
-  const cells = s('g', { class: 'cells' });
   for (let a = 0; a < T; a++) {
     for (let b = 0; b < T; b++) {
       const q = transpose ? b : a, k = transpose ? a : b;
       const v = at(m, q, k);
-      const isMasked = maskedBy ? at(maskedBy, q, k) === -Infinity : v === -Infinity;
+      const masked = isMaskedCell(o, q, k);
       const x = lw + b * c, y = top + a * c;
       const rgb = sc.rgb(v);
-      cells.append(s('rect', { x, y, width: c - 1, height: c - 1, 'data-cell': `${q},${k}`, class: isMasked ? 'cell masked' : 'cell',
-        fill: isMasked ? `url(#${hatch})` : css(rgb) }));
-      cells.append(s('text', { x: x + (c - 1) / 2, y: y + c / 2 + font / 3, 'text-anchor': 'middle', 'font-size': font, class: isMasked ? 'num masked' : 'num',
-        fill: isMasked ? null : ink(rgb), text: fmt(v) }));
+      svg.append(s('rect', { x, y, width: c - 1, height: c - 1, 'data-cell': `${q},${k}`, class: masked ? 'cell masked' : 'cell', fill: masked ? `url(#${hatch})` : css(rgb) }));
+      svg.append(s('text', { x: x + (c - 1) / 2, y: y + c / 2 + font / 3, 'text-anchor': 'middle', 'font-size': font, class: masked ? 'num masked' : 'num', fill: masked ? null : ink(rgb), text: fmt(v) }));
     }
   }
-  g.append(cells);
-  if (rowSums) {
+  if (rowSums && !transpose) {
     const x = lw + T * c + 10;
-    g.append(s('text', { x: x + c / 2, y: top - 6, 'text-anchor': 'middle', class: 'label', text: transpose ? 'Σ col' : 'Σ row' }));
+    svg.append(s('text', { x: x + c / 2, y: top - 6, 'text-anchor': 'middle', class: 'label', text: 'Σ row' }));
     for (let a = 0; a < T; a++) {
       let sum = 0;
       for (let b = 0; b < T; b++) sum += at(m, a, b);
-      const y = transpose ? top + T * c + 4 : top + a * c;
-      if (!transpose) g.append(s('text', { x: x + c / 2, y: y + c / 2 + font / 3, 'text-anchor': 'middle', 'font-size': font, class: 'num sum', text: fmt(sum) }));
+      svg.append(s('text', { x: x + c / 2, y: top + a * c + c / 2 + font / 3, 'text-anchor': 'middle', 'font-size': font, class: 'num sum', text: fmt(sum) }));
     }
   }
-  // Highlight bands (hidden until a token is highlighted) and the cursor cell.
-  for (let a = 0; a < T; a++) {
-    g.append(s('rect', { x: lw - 2, y: top + a * c - 1, width: T * c + 2, height: c + 1, class: 'band', [rowAttr]: a }));
-    g.append(s('rect', { x: lw + a * c - 1, y: top - 2, width: c + 1, height: T * c + 2, class: 'band', [colAttr]: a }));
+  return svg;
+}
+
+/**
+ * The T×T heat grid with numbers, drawn on a canvas (a 32×32 grid is 2 048 SVG nodes to lay out on every
+ * keystroke; a canvas draws it in about a millisecond). Row = query, column = key (or the transpose);
+ * masked cells are hatched. Pointer and keyboard: the canvas reports cells with an `ae-cell` event and
+ * token labels with `ae-token`; `__cursor(q, k)` and the registered highlighter redraw its overlays.
+ */
+export function heatGrid(o) {
+  const { m, labels, caption, transpose = false, rowSums = false } = o;
+  const L = gridLayout(o);
+  const { T, sc, c, font, lab, lw, top, W, H, rowTitle, colTitle } = L;
+  const colours = o.colours ?? { fg: '#1d1d1f', muted: '#5d6168', accent: '#b4440f', focus: '#0b57d0', maskBg: '#e9eaee', maskLine: '#9aa0a8' };
+  const dpr = Math.min(2, Math.max(1, globalThis.devicePixelRatio || 1));
+  const canvas = h('canvas', { class: 'grid', width: Math.round(W * dpr), height: Math.round(H * dpr), tabindex: 0, role: 'img',
+    'aria-label': `${caption}: a ${T} by ${T} grid, rows are ${rowTitle}, columns are ${colTitle}. Use the arrow keys to move between cells; the numbers are also in the table below.` });
+  canvas.style.width = `${W}px`; // CSSOM (not a style attribute): allowed under a strict style-src
+  canvas.style.height = `${H}px`;
+  // Precomputed cell colours and texts: redraws on hover only repaint.
+  const fills = new Array(T * T), inks = new Array(T * T), texts = new Array(T * T), masks = new Uint8Array(T * T);
+  for (let q = 0; q < T; q++) {
+    for (let k = 0; k < T; k++) {
+      const v = at(m, q, k), i = q * T + k;
+      const rgb = sc.rgb(v);
+      masks[i] = isMaskedCell(o, q, k) ? 1 : 0;
+      fills[i] = css(rgb); inks[i] = ink(rgb); texts[i] = fmt(v);
+    }
   }
-  const cursor = s('rect', { x: 0, y: 0, width: c - 1, height: c - 1, class: 'cursor', visibility: 'hidden' });
-  g.append(cursor);
-  svg.append(g);
-  svg.__cursor = (q, k) => {
-    if (q === null) { cursor.setAttribute('visibility', 'hidden'); return; }
-    const a = transpose ? k : q, b = transpose ? q : k;
-    cursor.setAttribute('x', lw + b * c); cursor.setAttribute('y', top + a * c); cursor.setAttribute('visibility', 'visible');
+  const sums = rowSums ? Array.from({ length: T }, (_, q) => { let x = 0; for (let k = 0; k < T; k++) x += at(m, q, k); return fmt(x); }) : null;
+  let hl = null, cur = null;
+  const draw = () => {
+    const g = canvas.getContext('2d');
+    if (!g) return;
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, W, H);
+    g.textBaseline = 'middle';
+    g.font = '600 11px system-ui, sans-serif';
+    g.fillStyle = colours.muted;
+    g.textAlign = 'center';
+    g.fillText(`${colTitle} →`, lw + (T * c) / 2, 8);
+    g.save(); g.translate(10, top + (T * c) / 2); g.rotate(-Math.PI / 2); g.fillText(`${rowTitle} →`, 0, 0); g.restore();
+    g.font = '11px system-ui, sans-serif';
+    for (let a = 0; a < T; a++) {
+      const on = hl === a;
+      g.fillStyle = on ? colours.accent : colours.fg;
+      g.font = on ? '700 11px system-ui, sans-serif' : '11px system-ui, sans-serif';
+      g.textAlign = 'right';
+      g.fillText(lab[a], lw - 6, top + a * c + c / 2);
+      g.save(); g.translate(lw + a * c + c / 2, top - 6); g.rotate((-50 * Math.PI) / 180); g.textAlign = 'left'; g.fillText(lab[a], 0, 0); g.restore();
+    }
+    g.font = `${font}px system-ui, sans-serif`;
+    g.textAlign = 'center';
+    for (let a = 0; a < T; a++) {
+      for (let b = 0; b < T; b++) {
+        const q = transpose ? b : a, k = transpose ? a : b, i = q * T + k;
+        const x = lw + b * c, y = top + a * c;
+        if (masks[i]) {
+          g.fillStyle = colours.maskBg; g.fillRect(x, y, c - 1, c - 1);
+          g.save(); g.beginPath(); g.rect(x, y, c - 1, c - 1); g.clip();
+          g.strokeStyle = colours.maskLine; g.lineWidth = 1.5; g.beginPath();
+          for (let d = -c; d < c; d += 6) { g.moveTo(x + d, y + c); g.lineTo(x + d + c, y); }
+          g.stroke(); g.restore();
+          g.fillStyle = colours.muted;
+        } else {
+          g.fillStyle = fills[i]; g.fillRect(x, y, c - 1, c - 1);
+          g.fillStyle = inks[i];
+        }
+        g.fillText(texts[i], x + (c - 1) / 2, y + c / 2);
+      }
+    }
+    if (sums) {
+      const x = lw + T * c + 10;
+      g.fillStyle = colours.muted;
+      g.fillText(transpose ? 'Σ col' : 'Σ row', x + c / 2, top - 8);
+      for (let a = 0; a < T; a++) g.fillText(sums[a], x + c / 2, transpose ? top + T * c + 8 : top + a * c + c / 2);
+    }
+    if (hl !== null && hl < T) {
+      g.strokeStyle = colours.accent; g.lineWidth = 2.5;
+      g.strokeRect(lw - 2, top + hl * c - 1, T * c + 2, c + 1);
+      g.strokeRect(lw + hl * c - 1, top - 2, c + 1, T * c + 2);
+    }
+    if (cur) {
+      const a = transpose ? cur.k : cur.q, b = transpose ? cur.q : cur.k;
+      g.strokeStyle = colours.focus; g.lineWidth = 3;
+      g.strokeRect(lw + b * c, top + a * c, c - 1, c - 1);
+    }
   };
-  svg.__grid = { T, transpose };
-  const fig = h('figure', { class: 'figure' }, h('div', { class: 'scroll' }, svg),
-    h('figcaption', {}, legend(sc, o.legendLabel ?? caption), maskedBy || kind === 'div' && m.data.includes(-Infinity) ? maskKey(hatch) : null),
+  const cellAt = (e) => {
+    const r = canvas.getBoundingClientRect();
+    const x = ((e.clientX - r.left) / r.width) * W, y = ((e.clientY - r.top) / r.height) * H;
+    const a = Math.floor((y - top) / c), b = Math.floor((x - lw) / c);
+    if (a >= 0 && a < T && b >= 0 && b < T && x >= lw) return { a, b };
+    if (x < lw && a >= 0 && a < T) return { label: a };
+    if (y < top && b >= 0 && b < T) return { label: b, col: true };
+    return null;
+  };
+  canvas.addEventListener('pointermove', (e) => {
+    const hit = cellAt(e);
+    if (!hit) return;
+    if ('label' in hit) {
+      canvas.dispatchEvent(new CustomEvent('ae-token', { bubbles: true, composed: true, detail: { tok: hit.label } }));
+      return;
+    }
+    const q = transpose ? hit.b : hit.a, k = transpose ? hit.a : hit.b;
+    canvas.dispatchEvent(new CustomEvent('ae-cell', { bubbles: true, composed: true, detail: { q, k } }));
+  });
+  canvas.__cursor = (q, k) => { cur = q === null ? null : { q, k }; draw(); };
+  canvas.__grid = { T, transpose };
+  /** Where cell (q, k) is, in CSS pixels from the canvas' top-left corner (for tests). */
+  canvas.__cellCenter = (q, k) => { const a = transpose ? k : q, b = transpose ? q : k; return { x: lw + b * c + c / 2, y: top + a * c + c / 2 }; };
+  draw();
+  const fig = h('figure', { class: 'figure' }, h('div', { class: 'scroll' }, canvas),
+    h('figcaption', {}, legend(sc, o.legendLabel ?? caption), masks.includes(1) ? maskKey() : null),
     matrixTable(caption, m, labels, labels, { rowHead: transpose ? 'key \\ query' : 'query \\ key', transpose }));
-  return registerExport(fig, () => svg.cloneNode(true));
+  registerHighlight(fig, (i) => { hl = i ?? null; draw(); });
+  return registerExport(fig, () => heatGridSvg(o));
 }
 
 function maskKey() {

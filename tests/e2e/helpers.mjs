@@ -29,9 +29,10 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-sh
 
 /**
  * Serves `root` (default www/) on 127.0.0.1:<ephemeral>. `headers` maps a URL path to extra response
- * headers. Records every request path in `served` (for download-size checks).
+ * headers; `cache` lets the browser keep files (for warm-cache timings). Records every request path in
+ * `served` (for download-size checks).
  */
-export async function serve({ root = WWW, headers = {} } = {}) {
+export async function serve({ root = WWW, headers = {}, cache = false } = {}) {
   const served = [];
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -42,7 +43,7 @@ export async function serve({ root = WWW, headers = {} } = {}) {
     try {
       const body = await fs.readFile(file);
       served.push({ path: rel, bytes: body.length });
-      res.writeHead(200, { 'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-cache', ...(headers[rel] ?? {}) });
+      res.writeHead(200, { 'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream', 'Cache-Control': cache ? 'max-age=3600' : 'no-cache', ...(headers[rel] ?? {}) });
       res.end(body);
     } catch {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
@@ -62,8 +63,8 @@ export async function launch() {
  * Server + browser. `env.page(path, opts)` opens a page in a fresh context and records its problems in
  * `page.problems`; `env.assertClean(page)` fails the test if there were any.
  */
-export async function start({ root, headers, viewport = { width: 1280, height: 900 }, colorScheme = 'light' } = {}) {
-  const server = await serve({ root, headers });
+export async function start({ root, headers, cache, viewport = { width: 1280, height: 900 }, colorScheme = 'light' } = {}) {
+  const server = await serve({ root, headers, cache });
   const browser = await launch();
   const contexts = [];
   return {

@@ -73,16 +73,24 @@ test('grid numbers are the trace values, masked cells are marked, weight rows su
   const r = await inEl(page, (el, root) => {
     const hd = el.trace.layers[0].heads[0];
     const T = hd.weights.shape[0];
-    const cells = [...root.querySelectorAll('svg.grid .num:not(.sum)')].map((n) => n.textContent);
-    const masked = root.querySelectorAll('svg.grid rect.cell.masked').length;
-    return { T, first: cells[0], w00: hd.weights.data[0], n: cells.length, masked, sums: [...root.querySelectorAll('svg.grid .num.sum')].map((n) => n.textContent) };
+    const svg = el.viewSvg();
+    const cells = [...svg.querySelectorAll('.num:not(.sum)')].map((n) => n.textContent);
+    const masked = svg.querySelectorAll('rect.cell.masked').length;
+    const details = root.querySelector('.ae-view details.numbers');
+    details.open = true;
+    return { T, first: cells[0], w00: hd.weights.data[0], w10: hd.weights.data[T], n: cells.length, masked, sums: [...svg.querySelectorAll('.num.sum')].map((n) => n.textContent), canvas: root.querySelectorAll('.ae-view canvas.grid').length };
   });
+  assert.equal(r.canvas, 1, 'the grid is drawn');
   assert.equal(r.n, r.T * r.T);
   assert.equal(r.first, r.w00.toFixed(2));
+  await page.waitForFunction(() => document.querySelector('attention-explorer').shadowRoot.querySelector('.ae-view details.numbers table'));
+  const td = await inEl(page, (el, root) => [...root.querySelectorAll('.ae-view details.numbers tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((x) => x.textContent)));
+  assert.equal(td.length, r.T, 'the table alternative has one row per query');
+  assert.equal(td[1][0], r.w10.toFixed(4));
   assert.equal(r.masked, (r.T * (r.T - 1)) / 2, 'the cells above the diagonal are masked');
   assert.ok(r.sums.every((s) => s === '1.00'), `row sums ${r.sums}`);
   await shadow(page, '.steplist button[data-step="masked"]').click();
-  const minus = await inEl(page, (el, root) => [...root.querySelectorAll('svg.grid .num.masked')].filter((n) => n.textContent === '−∞').length);
+  const minus = await inEl(page, (el) => [...el.viewSvg().querySelectorAll('.num.masked')].filter((n) => n.textContent === '−∞').length);
   assert.equal(minus, (r.T * (r.T - 1)) / 2);
   env.assertClean(page);
 });
@@ -160,11 +168,11 @@ test('heads, layers, ablations, axes and the lines view', async () => {
   await shadow(page, 'input.opt-scale').check();
   // mask off: no −∞ anywhere, and no hatched cells
   await shadow(page, 'input.opt-causal').uncheck();
-  r = await inEl(page, (el, root) => ({ causal: el.trace.options.causal, inf: el.trace.layers[el.layer].heads[el.head].masked.data.some((v) => v === -Infinity), hatched: root.querySelectorAll('rect.cell.masked').length }));
+  r = await inEl(page, (el) => ({ causal: el.trace.options.causal, inf: el.trace.layers[el.layer].heads[el.head].masked.data.some((v) => v === -Infinity), hatched: el.viewSvg().querySelectorAll('rect.cell.masked').length }));
   assert.deepEqual(r, { causal: false, inf: false, hatched: 0 });
   await shadow(page, 'input.opt-causal').check();
   // axes switch: the titles swap
-  const titles = () => inEl(page, (el, root) => [...root.querySelectorAll('svg.grid .axis-title')].map((t) => t.textContent));
+  const titles = () => inEl(page, (el) => [...el.viewSvg().querySelectorAll('.axis-title')].map((t) => t.textContent));
   assert.match((await titles())[0], /^keys/);
   await shadow(page, 'input.opt-transpose').check();
   assert.equal(await page.evaluate(() => document.querySelector('attention-explorer').hasAttribute('transpose')), true);
@@ -173,7 +181,7 @@ test('heads, layers, ablations, axes and the lines view', async () => {
   await shadow(page, 'button.view-lines').click();
   assert.equal(await shadow(page, '.ae-view svg.lines').count(), 1);
   await shadow(page, 'button.view-grid').click();
-  assert.equal(await shadow(page, '.ae-view svg.grid').count(), 1);
+  assert.equal(await shadow(page, '.ae-view canvas.grid').count(), 1);
   env.assertClean(page);
 });
 
@@ -192,13 +200,16 @@ test('predict: temperature slider and the predicting position', async () => {
 
 test('hovering a cell shows its arithmetic; the keyboard moves a cursor through the grid', async () => {
   const page = await open('#step=scores');
-  await shadow(page, 'svg.grid rect.cell >> nth=0').hover();
+  const grid = shadow(page, 'canvas.grid');
+  await grid.scrollIntoViewIfNeeded();
+  const box = await grid.boundingBox();
+  const at = await inEl(page, (el, root) => root.querySelector('canvas.grid').__cellCenter(1, 0));
+  await page.mouse.move(box.x + at.x, box.y + at.y);
   let detail = await inEl(page, (el, root) => root.querySelector('.ae-detail').textContent);
   assert.match(detail, /sum of \d+ products/);
-  const hl = await inEl(page, (el, root) => root.querySelectorAll('.band.hl').length);
-  assert.ok(hl >= 1, 'the row and column of the token light up');
+  assert.match(detail, /#1, key .* #0\)/, 'the cell under the pointer is query 1, key 0');
   await shadow(page, '.steplist button[data-step="weights"]').click();
-  await shadow(page, 'svg.grid').focus();
+  await shadow(page, 'canvas.grid').focus();
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('ArrowDown');
   detail = await inEl(page, (el, root) => root.querySelector('.ae-detail').textContent);

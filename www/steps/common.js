@@ -27,14 +27,14 @@ export function table(name, m, rowLabels, colLabels) {
 }
 
 /** The T×T views (scores, scaled, masked, weights): a numbered heat grid, or the lines view. */
-export function attentionView(trace, state, name, { kind, domain, rowSums = false, legendLabel }) {
+export function attentionView(trace, state, name, { kind, domain, rowSums = false, legendLabel }, ctx = {}) {
   const head = headOf(trace, state);
   const m = head[name];
   const labels = labelsOf(trace);
   const caption = `${name} (${where(trace, state)})`;
   if (state.view === 'lines') return linesView({ m, labels, caption, transpose: state.transpose, maskedBy: head.masked, kind, domain: domain ?? maxAbs(m) });
   return heatGrid({ m, labels, kind, caption, transpose: state.transpose, maskedBy: name === 'scores' || name === 'scaled' ? null : head.masked,
-    domain: kind === 'seq' ? [0, 1] : [-(domain ?? maxAbs(m)), domain ?? maxAbs(m)], rowSums, legendLabel });
+    domain: kind === 'seq' ? [0, 1] : [-(domain ?? maxAbs(m)), domain ?? maxAbs(m)], rowSums, legendLabel, colours: ctx.colours });
 }
 
 /** q·k written out as the sum of its products (the real components of this head's q and k). */

@@ -14,6 +14,6 @@ export function explain(trace) {
   ];
 }
 
-export const render = (trace, state) => attentionView(trace, state, 'masked', { kind: 'div', domain: maxAbs(headOf(trace, state).scores), legendLabel: 'masked score (same colour scale as the scores)' });
+export const render = (trace, state, ctx) => attentionView(trace, state, 'masked', { kind: 'div', domain: maxAbs(headOf(trace, state).scores), legendLabel: 'masked score (same colour scale as the scores)' }, ctx);
 export const data = (trace, state) => ({ tables: [table('masked', headOf(trace, state).masked, labelsOf(trace), labelsOf(trace))] });
 export const cellDetails = (trace, state, q, k) => [scaledLine(trace, state, q, k), maskLine(trace, state, q, k)];

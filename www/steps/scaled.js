@@ -15,6 +15,6 @@ export function explain(trace) {
   ];
 }
 
-export const render = (trace, state) => attentionView(trace, state, 'scaled', { kind: 'div', domain: maxAbs(headOf(trace, state).scores), legendLabel: 'scaled score (same colour scale as the scores)' });
+export const render = (trace, state, ctx) => attentionView(trace, state, 'scaled', { kind: 'div', domain: maxAbs(headOf(trace, state).scores), legendLabel: 'scaled score (same colour scale as the scores)' }, ctx);
 export const data = (trace, state) => ({ tables: [table('scaled', headOf(trace, state).scaled, labelsOf(trace), labelsOf(trace))] });
 export const cellDetails = (trace, state, q, k) => [...dotProductLines(trace, state, q, k), scaledLine(trace, state, q, k)];

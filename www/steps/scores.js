@@ -13,6 +13,6 @@ export function explain(trace) {
   ];
 }
 
-export const render = (trace, state) => attentionView(trace, state, 'scores', { kind: 'div', legendLabel: 'score (blue < 0 < red)' });
+export const render = (trace, state, ctx) => attentionView(trace, state, 'scores', { kind: 'div', legendLabel: 'score (blue < 0 < red)' }, ctx);
 export const data = (trace, state) => ({ tables: [table('scores', headOf(trace, state).scores, labelsOf(trace), labelsOf(trace))] });
 export const cellDetails = (trace, state, q, k) => dotProductLines(trace, state, q, k);

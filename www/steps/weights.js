@@ -13,6 +13,6 @@ export function explain(trace) {
   ];
 }
 
-export const render = (trace, state) => attentionView(trace, state, 'weights', { kind: 'seq', rowSums: true, legendLabel: 'attention weight (0 to 1)' });
+export const render = (trace, state, ctx) => attentionView(trace, state, 'weights', { kind: 'seq', rowSums: true, legendLabel: 'attention weight (0 to 1)' }, ctx);
 export const data = (trace, state) => ({ tables: [table('weights', headOf(trace, state).weights, labelsOf(trace), labelsOf(trace))] });
 export const cellDetails = (trace, state, q, k) => [maskLine(trace, state, q, k), ...softmaxLines(trace, state, q, k)];
