@@ -81,17 +81,22 @@ fn long_text_keeps_the_last_window() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn token_spans_are_utf16_offsets_that_cover_the_text() {
     let e = engine();
-    let text = "naïve 🦊 fox: שלום, мир! 東京";
-    let tr = analyze(&e, text, Options::default());
-    let utf16: Vec<u16> = text.encode_utf16().collect();
-    let mut at = 0;
-    for tok in &tr.tokens {
-        assert!(tok.start <= tok.end && tok.end <= utf16.len());
-        assert!(tok.start <= at.max(tok.start), "spans are in order");
-        at = tok.end;
+    for text in ["naïve 🦊", "naïve 🦊 fox: שלום, мир! 東京 e\u{301}"] {
+        let tr = analyze(&e, text, Options::default());
+        let utf16: Vec<u16> = text.encode_utf16().collect();
+        let first = tr.tokens.first().expect("tokens").start;
+        if tr.dropped_tokens == 0 {
+            assert_eq!(first, 0, "{text:?}: the first token starts the text");
+        }
+        let mut at = first;
+        for tok in &tr.tokens {
+            assert!(at <= tok.start && tok.start <= tok.end, "{text:?}: spans are in order");
+            // Each span is on char boundaries: it decodes from UTF-16 without a broken surrogate.
+            assert!(String::from_utf16(&utf16[tok.start..tok.end]).is_ok(), "{text:?}: {tok:?}");
+            at = tok.end;
+        }
+        assert_eq!(at, utf16.len(), "{text:?}: the last token ends the text");
     }
-    assert_eq!(tr.tokens.first().map(|t| t.start), Some(0));
-    assert_eq!(at, utf16.len());
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
