@@ -9,7 +9,7 @@
 // transpose, theme (light | dark | auto), height. Every change of state fires one bubbling, composed
 // `attention-explorer:change` event whose detail is the new state (see `state`).
 
-import { h, s, fmt, exportOf, highlighterOf, at, rows, scale, css, tokenLabel } from './draw.js';
+import { h, s, exportOf, highlighterOf, rows, scale, rgba32 } from './draw.js';
 import { loadEngine } from './engine.js';
 import { STEPS, STEP_IDS, stepById } from './steps/index.js';
 import { CSS } from './element-css.js';
@@ -313,7 +313,7 @@ export class AttentionExplorer extends HTMLElement {
         tools.push(
           h('div', { class: 'group' }, h('span', { class: 'group-title', text: 'Ablations' }),
             h('label', { class: 'toggle' }, b.scale, '÷ √d_head'), h('label', { class: 'toggle' }, b.causal, 'causal mask')),
-          h('div', { class: 'group' }, h('span', { class: 'group-title', text: 'View' }), b.viewGrid, b.viewLines,
+          b.viewGroup = h('div', { class: 'group' }, h('span', { class: 'group-title', text: 'View' }), b.viewGrid, b.viewLines,
             h('label', { class: 'toggle' }, b.transpose, 'queries as columns')),
           b.ablation);
       }
@@ -375,6 +375,7 @@ export class AttentionExplorer extends HTMLElement {
       const perLayer = this._showAll || scope !== 'model';
       b.layers.hidden = !perLayer || c.n_layers < 2;
       b.headGroup.hidden = !(this._showAll || scope === 'head');
+      if (b.viewGroup) b.viewGroup.hidden = !(this._showAll || ['scores', 'scaled', 'masked', 'weights'].includes(step));
       if (b.layers.childElementCount !== c.n_layers + 1) {
         b.layers.replaceChildren(h('span', { class: 'group-title', text: 'Layer' }), ...Array.from({ length: c.n_layers }, (_, l) =>
           h('button', { type: 'button', 'data-layer': l, text: `${l + 1}`, 'aria-label': `layer ${l + 1} of ${c.n_layers}`, on: { click: () => { this.layer = l; } } })));
@@ -424,13 +425,9 @@ export class AttentionExplorer extends HTMLElement {
       const g = x.canvas.getContext('2d');
       if (!g) return;
       const img = g.createImageData(T, T);
-      for (let q = 0; q < T; q++) {
-        for (let k = 0; k < T; k++) {
-          const [r, gg, bb] = at(m, q, k) === -Infinity ? [200, 200, 204] : seq.rgb(at(w, q, k));
-          const p = (q * T + k) * 4;
-          img.data[p] = r; img.data[p + 1] = gg; img.data[p + 2] = bb; img.data[p + 3] = 255;
-        }
-      }
+      const px = new Uint32Array(img.data.buffer);
+      const grey = rgba32(200, 200, 204);
+      for (let i = 0; i < T * T; i++) px[i] = m.data[i] === -Infinity ? grey : rgba32(...seq.rgb(w.data[i]));
       g.putImageData(img, 0, 0);
     });
   }

@@ -109,6 +109,9 @@ export function scale(kind, lo, hi) {
 
 export const css = ([r, g, b]) => `rgb(${r},${g},${b})`;
 
+/** An opaque pixel for a Uint32Array view of ImageData (little-endian: ABGR). */
+export const rgba32 = (r, g, b) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
+
 /** Black or white text, whichever reads better on this fill. */
 export function ink([r, g, b]) {
   const lum = (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
@@ -195,6 +198,17 @@ function gridLayout(o) {
     rowTitle: transpose ? 'keys (looked at)' : 'queries (looking)', colTitle: transpose ? 'queries (looking)' : 'keys (looked at)' };
 }
 
+/** Diagonal hatching for masked cells, as a repeating canvas pattern. */
+function hatchPattern(g, colours) {
+  const tile = document.createElement('canvas');
+  tile.width = 6; tile.height = 6;
+  const t = tile.getContext('2d');
+  t.fillStyle = colours.maskBg; t.fillRect(0, 0, 6, 6);
+  t.strokeStyle = colours.maskLine; t.lineWidth = 1.5;
+  t.beginPath(); t.moveTo(-1, 7); t.lineTo(7, -1); t.moveTo(-1, 1); t.lineTo(1, -1); t.moveTo(5, 7); t.lineTo(7, 5); t.stroke();
+  return g.createPattern(tile, 'repeat');
+}
+
 /** Is cell (q, k) masked? By the masked matrix when given, else by its own −∞. */
 const isMaskedCell = (o, q, k) => (o.maskedBy ? at(o.maskedBy, q, k) === -Infinity : at(o.m, q, k) === -Infinity);
 
@@ -263,10 +277,11 @@ export function heatGrid(o) {
     }
   }
   const sums = rowSums ? Array.from({ length: T }, (_, q) => { let x = 0; for (let k = 0; k < T; k++) x += at(m, q, k); return fmt(x); }) : null;
-  let hl = null, cur = null;
+  let hl = null, cur = null, hatch = null;
   const draw = () => {
     const g = canvas.getContext('2d');
     if (!g) return;
+    if (!hatch) hatch = hatchPattern(g, colours);
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     g.clearRect(0, 0, W, H);
     g.textBaseline = 'middle';
@@ -291,11 +306,8 @@ export function heatGrid(o) {
         const q = transpose ? b : a, k = transpose ? a : b, i = q * T + k;
         const x = lw + b * c, y = top + a * c;
         if (masks[i]) {
-          g.fillStyle = colours.maskBg; g.fillRect(x, y, c - 1, c - 1);
-          g.save(); g.beginPath(); g.rect(x, y, c - 1, c - 1); g.clip();
-          g.strokeStyle = colours.maskLine; g.lineWidth = 1.5; g.beginPath();
-          for (let d = -c; d < c; d += 6) { g.moveTo(x + d, y + c); g.lineTo(x + d + c, y); }
-          g.stroke(); g.restore();
+          g.fillStyle = hatch; g.fillRect(x, y, c - 1, c - 1);
+          if (texts[i] !== '−∞') continue; // masked weights are exactly 0: the hatching says so
           g.fillStyle = colours.muted;
         } else {
           g.fillStyle = fills[i]; g.fillRect(x, y, c - 1, c - 1);
@@ -373,17 +385,17 @@ export function heatStrips(o) {
     const g = canvas.getContext('2d');
     if (!g) return;
     if (!base) {
-      base = g.createImageData(D * cw, T * rh);
+      const W = D * cw;
+      base = g.createImageData(W, T * rh);
+      const px = new Uint32Array(base.data.buffer);
+      const gap = cw > 4 ? 1 : 0;
       for (let i = 0; i < T; i++) {
+        const y0 = i * rh * W;
         for (let j = 0; j < D; j++) {
           const [r, gg, b] = sc.rgb(at(m, i, j));
-          for (let y = i * rh; y < (i + 1) * rh - 2; y++) {
-            for (let x = j * cw; x < (j + 1) * cw - (cw > 4 ? 1 : 0); x++) {
-              const p = (y * D * cw + x) * 4;
-              base.data[p] = r; base.data[p + 1] = gg; base.data[p + 2] = b; base.data[p + 3] = 255;
-            }
-          }
+          px.fill(rgba32(r, gg, b), y0 + j * cw, y0 + (j + 1) * cw - gap);
         }
+        for (let y = 1; y < rh - 2; y++) px.copyWithin(y0 + y * W, y0, y0 + W);
       }
     }
     g.putImageData(base, 0, 0);
@@ -514,12 +526,11 @@ export function barChart(o) {
   const { items, caption, ghost = null } = o;
   const rh = 26, lw = 130, bw = 300, W = lw + bw + 80, H = items.length * rh + 24;
   const mx = Math.max(...items.map((d) => d.prob), ...(ghost ? ghost.map((d) => d.prob) : []), 1e-9);
-  const sc = scale('seq', 0, 1);
   const svg = s('svg', { class: 'bars', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': caption });
   items.forEach((d, i) => {
     const y = 12 + i * rh;
     svg.append(s('text', { x: lw - 8, y: y + rh / 2 + 2, 'text-anchor': 'end', class: 'label', text: tokenLabel(d.text, 16) }, s('title', { text: d.text })));
-    svg.append(s('rect', { x: lw, y: y + 3, width: Math.max(1, (d.prob / mx) * bw), height: rh - 8, fill: css(sc.rgb(0.35 + 0.6 * d.prob / mx)) }));
+    svg.append(s('rect', { x: lw, y: y + 3, width: Math.max(1, (d.prob / mx) * bw), height: rh - 8, class: 'bar', fill: '#31688e' }));
     const g = ghost && ghost.find((x) => x.id === d.id);
     if (ghost) svg.append(s('rect', { x: lw, y: y + 1, width: Math.max(1, ((g ? g.prob : 0) / mx) * bw), height: rh - 4, class: 'ghost' }));
     svg.append(s('text', { x: lw + (d.prob / mx) * bw + 6, y: y + rh / 2 + 2, class: 'num-out', text: pct(d.prob) }));

@@ -79,6 +79,8 @@ textarea { width: 100%; min-height: 2.6em; resize: vertical; padding: 6px 8px; b
 .scroll { overflow-x: auto; max-width: 100%; }
 figcaption { display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: center; font-size: 0.85em; }
 svg { display: block; overflow: visible; }
+svg.map { width: 100%; max-width: 560px; height: auto; }
+svg.bars { width: 100%; max-width: 510px; height: auto; }
 svg text { fill: var(--ae-fg); font-family: system-ui, sans-serif; }
 svg .label { font-size: 11px; }
 svg .axis-title { font-size: 11px; font-weight: 600; fill: var(--ae-muted); }
@@ -128,11 +130,16 @@ details.numbers summary { cursor: pointer; color: var(--ae-muted); }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; font-size: 0.85em; margin-top: 4px; }
 th, td { border: 1px solid var(--ae-border); padding: 2px 6px; text-align: end; white-space: nowrap; }
 th[scope="row"] { text-align: start; font-family: ui-monospace, Menlo, Consolas, monospace; white-space: pre; }
+table.neighbours th[scope="col"] { text-align: start; }
 table.neighbours td { text-align: start; white-space: normal; min-width: 12em; }
 tr.hl th, tr.hl td { background: var(--ae-accent-bg); }
 caption { text-align: start; color: var(--ae-muted); padding-bottom: 2px; }
 .row-controls { display: flex; flex-wrap: wrap; gap: 8px 20px; align-items: center; margin: 8px 0; }
 .lead { font-weight: 600; }
+.ablation-summary { margin: 0; flex-basis: 100%; font-size: 0.9em; }
+svg .bar { fill: #31688e; }
+:host([theme="dark"]) svg .bar { fill: #35b779; }
+@media (prefers-color-scheme: dark) { :host(:not([theme="light"])) svg .bar { fill: #35b779; } }
 
 /* the arithmetic panel */
 .ae-detail { min-height: 2.6em; padding: 6px 10px; background: var(--ae-panel); border-radius: 6px; font-size: 0.88em; }
