@@ -302,7 +302,15 @@ export class AttentionExplorer extends HTMLElement {
       b.layers = h('div', { class: 'group layers', role: 'group', 'aria-label': 'layer' });
       b.heads = h('div', { class: 'heads', role: 'group', 'aria-label': 'attention heads: click to focus' });
       b.headGroup = h('div', { class: 'group' }, h('span', { class: 'group-title', text: 'Heads' }), b.heads);
-      const tools = [b.layers, b.headGroup];
+      // The prediction's settings live here, not in the view, so a slider being dragged is never replaced.
+      b.tempOut = h('output', { class: 'temperature-value' });
+      b.temperature = h('input', { type: 'range', min: 0.1, max: 3, step: 0.05, value: 1, class: 'temperature', 'aria-label': 'temperature τ',
+        on: { input: (e) => { this.options = { temperature: Number(e.target.value) }; } } });
+      b.position = h('select', { class: 'position', 'aria-label': 'which token predicts the next one',
+        on: { change: (e) => { this.options = { predict_position: e.target.value === 'last' ? null : Number(e.target.value) }; } } });
+      b.predictGroup = h('div', { class: 'group' }, h('span', { class: 'group-title', text: 'Prediction' }),
+        h('label', { class: 'toggle' }, 'temperature ', b.temperature, b.tempOut), h('label', { class: 'toggle' }, 'after ', b.position));
+      const tools = [b.layers, b.headGroup, b.predictGroup];
       if (full) {
         b.scale = h('input', { type: 'checkbox', class: 'opt-scale', on: { change: (e) => { this.options = { scale: e.target.checked }; } } });
         b.causal = h('input', { type: 'checkbox', class: 'opt-causal', on: { change: (e) => { this.options = { causal: e.target.checked }; } } });
@@ -375,6 +383,8 @@ export class AttentionExplorer extends HTMLElement {
       const perLayer = this._showAll || scope !== 'model';
       b.layers.hidden = !perLayer || c.n_layers < 2;
       b.headGroup.hidden = !(this._showAll || scope === 'head');
+      b.predictGroup.hidden = !(this._showAll || step === 'predict');
+      this._updatePrediction();
       if (b.viewGroup) b.viewGroup.hidden = !(this._showAll || ['scores', 'scaled', 'masked', 'weights'].includes(step));
       if (b.layers.childElementCount !== c.n_layers + 1) {
         b.layers.replaceChildren(h('span', { class: 'group-title', text: 'Layer' }), ...Array.from({ length: c.n_layers }, (_, l) =>
@@ -392,6 +402,19 @@ export class AttentionExplorer extends HTMLElement {
       }
     }
     b.credit.textContent = `Model: ${engine.info.name} (${c.n_layers} layer${c.n_layers > 1 ? 's' : ''}, ${c.n_heads} heads, d_model ${c.d_model}, vocabulary ${c.vocab_size}); every number is computed in your browser.`;
+  }
+
+  _updatePrediction() {
+    const b = this._built, t = this._trace;
+    const tau = this._options.temperature;
+    if (Number(b.temperature.value) !== tau) b.temperature.value = String(tau);
+    b.tempOut.textContent = `τ = ${tau.toFixed(2)}`;
+    if (!t) return;
+    const labels = ['last', ...t.tokens.map((_, i) => String(i))];
+    if (b.position.options.length !== labels.length || [...b.position.options].some((o, i) => o.value === String(i - 1) && o.textContent !== `#${i - 1} ${t.tokens[i - 1].text}`)) {
+      b.position.replaceChildren(h('option', { value: 'last', text: 'the last token' }), ...t.tokens.map((tok, i) => h('option', { value: i, text: `#${i} ${tok.text}` })));
+    }
+    b.position.value = t.options.predict_position === null ? 'last' : String(t.options.predict_position);
   }
 
   /** One thumbnail per head of the focused layer: its real attention pattern; click to focus. */

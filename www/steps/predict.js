@@ -18,17 +18,7 @@ export function explain(trace) {
 export function render(trace, state, ctx) {
   const p = trace.predict;
   const tok = trace.tokens[p.position];
-  const parts = [h('p', { class: 'lead' }, `What comes after ${quote(tok ? tok.text : '')} (token #${p.position})?`)];
-  if (ctx.controls !== 'none') {
-    const out = h('output', { text: `τ = ${fmt(p.temperature)}` });
-    const slider = h('input', { type: 'range', min: 0.1, max: 3, step: 0.05, value: p.temperature, 'aria-label': 'temperature', class: 'temperature',
-      on: { input: (e) => { out.textContent = `τ = ${fmt(Number(e.target.value))}`; ctx.setOption('temperature', Number(e.target.value)); } } });
-    const pos = h('select', { 'aria-label': 'which token predicts', class: 'position',
-      on: { change: (e) => ctx.setOption('predict_position', e.target.value === 'last' ? null : Number(e.target.value)) } },
-      h('option', { value: 'last', text: 'the last token', selected: trace.options.predict_position === null }),
-      trace.tokens.map((t, i) => h('option', { value: i, text: `#${i} ${t.text}`, selected: trace.options.predict_position === i })));
-    parts.push(h('div', { class: 'row-controls' }, h('label', {}, 'Temperature ', slider, ' ', out), h('label', {}, 'Predict after ', pos)));
-  }
+  const parts = [h('p', { class: 'lead' }, `What comes after ${quote(tok ? tok.text : '')} (token #${p.position}), at temperature τ = ${fmt(p.temperature)}?`)];
   const ghost = ctx.baseline ? ctx.baseline.predict.top : null;
   parts.push(barChart({ items: p.top, ghost, caption: `next-token probabilities after ${quote(tok ? tok.text : '')} at τ = ${fmt(p.temperature)}` }));
   return h('div', {}, parts);
