@@ -21,6 +21,12 @@ export const CSS = `
   }
 }
 :host([hidden]) { display: none; }
+/* The host page's CSS must not restyle the widget: the inherited text properties are fixed on the host with
+   !important, and for !important declarations the shadow tree's rules win over the page's, even over
+   \`* { font-size: 40px !important }\`. A page sizes the widget's text with --ae-font-size. */
+:host { font: var(--ae-font-size, 15px)/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif !important; color: var(--ae-fg) !important;
+  letter-spacing: normal !important; word-spacing: normal !important; text-transform: none !important; text-indent: 0 !important;
+  text-shadow: none !important; white-space: normal !important; text-align: start !important; font-variant-numeric: normal !important; }
 :host([height]) { height: var(--ae-height); }
 * { box-sizing: border-box; }
 .ae { display: flex; flex-direction: column; gap: 10px; padding: 12px; height: 100%; min-width: 0; }
