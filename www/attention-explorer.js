@@ -665,7 +665,7 @@ export class AttentionExplorer extends HTMLElement {
 
 const jsonNumber = (v) => (Number.isFinite(v) ? v : v === -Infinity ? '-Infinity' : String(v));
 
-const EXPORT_CSS = `text{font-family:system-ui,sans-serif;fill:#1d1d1f}.title{font-size:13px;font-weight:600}.label,.point-label,.num-out{font-size:11px}
+const EXPORT_CSS = `text{font-family:system-ui,sans-serif}text:not([fill]){fill:#1d1d1f}.title{font-size:13px;font-weight:600}.label,.point-label,.num-out{font-size:11px}
 .axis-title{font-size:11px;font-weight:600;fill:#5d6168}.tick{font-size:10px}.muted,.vocab-label{fill:#5d6168}.vocab-label{font-size:9px}
 .num.masked,.num.sum{fill:#5d6168}.mask-bg{fill:#e9eaee}.mask-line{stroke:#9aa0a8}.band,.cursor{display:none}.att-line{stroke:#0b57d0}
 .map-frame{fill:none;stroke:#d0d4da}.vocab-dot{fill:#5d6168;opacity:.45}.before{fill:#fff;stroke:#1d1d1f;stroke-width:1.5}.after,.arrow-head{fill:#0b57d0}

@@ -140,6 +140,21 @@ export function legend(sc, label) {
 // Exporters: each figure registers how to turn itself into a standalone SVG and which numbers it shows.
 
 const exporters = new WeakMap();
+
+/** Stacks SVGs vertically into one (an exported figure with its legend below). */
+export function stackSvg(parts, gap = 8) {
+  let y = 0, width = 0;
+  const out = s('svg', {});
+  for (const p of parts) {
+    const w = Number(p.getAttribute('width')) || 0, hgt = Number(p.getAttribute('height')) || 0;
+    p.setAttribute('x', 0); p.setAttribute('y', y);
+    out.append(p);
+    y += hgt + gap;
+    width = Math.max(width, w);
+  }
+  out.setAttribute('width', width); out.setAttribute('height', y); out.setAttribute('viewBox', `0 0 ${width} ${y}`);
+  return out;
+}
 export function registerExport(el, toSvg) { exporters.set(el, toSvg); return el; }
 export function exportOf(el) { return exporters.get(el); }
 
@@ -361,7 +376,7 @@ export function heatGrid(o) {
     h('figcaption', {}, legend(sc, o.legendLabel ?? caption), masks.includes(1) ? maskKey() : null),
     matrixTable(caption, m, labels, labels, { rowHead: transpose ? 'key \\ query' : 'query \\ key', transpose }));
   registerHighlight(fig, (i) => { hl = i ?? null; draw(); });
-  return registerExport(fig, () => heatGridSvg(o));
+  return registerExport(fig, () => stackSvg([heatGridSvg(o), legend(sc, o.legendLabel ?? caption)]));
 }
 
 function maskKey() {
@@ -418,7 +433,7 @@ export function heatStrips(o) {
       svg.append(s('text', { x: lw - 6, y: 20 + i * rh + rh / 2 + 3, 'text-anchor': 'end', class: 'label', text: tokenLabel(labels[i], 14) }));
       for (let j = 0; j < D; j++) svg.append(s('rect', { x: lw + j * cw, y: 20 + i * rh, width: cw - (cw > 4 ? 1 : 0), height: rh - 2, fill: css(sc.rgb(at(m, i, j))) }));
     }
-    return svg;
+    return stackSvg([svg, legend(sc, o.legendLabel ?? `${caption}: value per dimension (${D} dimensions)`)]);
   };
   const fig = h('figure', { class: 'figure strips' },
     o.title ? h('div', { class: 'fig-title', text: o.title }) : null,
