@@ -66,7 +66,10 @@ unsafe fn store<const R: usize, const V: usize>(acc: [[v128; V]; R], c: *mut f32
             for (v, &acc) in acc.iter().enumerate() {
                 v128_store(lanes.as_mut_ptr().add(4 * v) as *mut v128, acc);
             }
-            core::ptr::copy_nonoverlapping(lanes.as_ptr(), row, w);
+            // element stores, not a copy: V8 turns memory.copy into a call, costly for ≤ 7 floats
+            for (q, &lane) in lanes.iter().enumerate().take(w) {
+                row.add(q).write_volatile(lane);
+            }
         }
     }
 }
@@ -221,52 +224,98 @@ fn hsum(v: v128) -> f32 {
 /// subnormal grid (2⁻¹⁴⁹) instead.
 pub const EXP_MAX_REL_ERR: f32 = 1.2e-7;
 
+/// The constants of [`exp`], splatted once per call site rather than once per use. LLVM emits a
+/// `v128.const` at every use and V8 materialises each one with several instructions inside the
+/// loop; passing them through `black_box` makes them ordinary values that stay in registers.
+#[derive(Clone, Copy)]
+struct ExpConsts {
+    lo: v128,
+    hi: v128,
+    log2e: v128,
+    round: v128,
+    round_bits: v128,
+    ln2_hi: v128,
+    ln2_lo: v128,
+    minus_one: v128,
+    one: v128,
+    bias: v128,
+    poly: [v128; 6],
+}
+
+impl ExpConsts {
+    #[inline(always)]
+    #[allow(clippy::excessive_precision)] // the Cephes expf coefficients, as published
+    fn new() -> ExpConsts {
+        const ROUND: f32 = 12_582_912.0; // 1.5·2²³: adding it rounds to an integer kept in the low bits
+        core::hint::black_box(ExpConsts {
+            // outside [−104, 88.8] eˣ rounds to 0 or +∞
+            lo: f32x4_splat(-104.0),
+            hi: f32x4_splat(88.8),
+            log2e: f32x4_splat(core::f32::consts::LOG2_E),
+            round: f32x4_splat(ROUND),
+            round_bits: i32x4_splat(ROUND.to_bits() as i32),
+            ln2_hi: f32x4_splat(0.693_359_375), // 355/512, exact in 9 bits, so n·ln2_hi is exact
+            ln2_lo: f32x4_splat(-2.121_944_4e-4), // ln 2 − ln2_hi
+            minus_one: f32x4_splat(-1.0),
+            one: f32x4_splat(1.0),
+            bias: i32x4_splat(127),
+            poly: [
+                f32x4_splat(1.987_569_150_0e-4),
+                f32x4_splat(1.398_199_950_7e-3),
+                f32x4_splat(8.333_451_907_3e-3),
+                f32x4_splat(4.166_579_589_4e-2),
+                f32x4_splat(1.666_666_545_9e-1),
+                f32x4_splat(5.000_000_120_1e-1),
+            ],
+        })
+    }
+}
+
 /// eˣ on four lanes: Cody–Waite range reduction x = n·ln 2 + r with |r| ≤ ln 2 / 2, the Cephes
 /// degree-7 polynomial for eʳ, and the scale 2ⁿ applied as two exact powers of two so that results
-/// down to the smallest subnormal and up to `f32::MAX` are right. Inputs are clamped to
-/// [−104, 88.8] (outside it eˣ rounds to 0 or +∞); NaN stays NaN. Relative error ≤
+/// down to the smallest subnormal and up to `f32::MAX` are right. Below −104 the result is 0, above
+/// 88.8 +∞ (eˣ rounds to those there); NaN stays NaN. Relative error ≤
 /// [`EXP_MAX_REL_ERR`] for normal results.
 #[inline(always)]
 pub fn exp(x: v128) -> v128 {
-    exp_plus(x, f32x4_splat(0.0))
+    exp_plus(x, f32x4_splat(0.0), &ExpConsts::new())
 }
 
 /// e^(x + tail) for a tiny correction `tail` (|tail| ≤ ulp(x), or NaN to mean 0 where x is not
 /// finite): the exact difference x − m of softmax is d + tail.
 #[inline(always)]
-#[allow(clippy::excessive_precision)] // the Cephes expf coefficients, as published
-fn exp_plus(x: v128, tail: v128) -> v128 {
-    const LOG2E: f32 = core::f32::consts::LOG2_E;
-    const LN2_HI: f32 = 0.693_359_375; // 355/512, exact in 9 bits, so n·LN2_HI is exact
-    const LN2_LO: f32 = -2.121_944_4e-4; // ln 2 − LN2_HI
-    const ROUND: f32 = 12_582_912.0; // 1.5·2²³: adding it rounds to an integer kept in the low bits
-    // pmax(x, lo) = x < lo ? lo : x and pmin(x, hi) = hi < x ? hi : x both keep a NaN x.
-    let x = f32x4_pmin(f32x4_pmax(x, f32x4_splat(-104.0)), f32x4_splat(88.8));
+fn exp_plus(x: v128, tail: v128, k: &ExpConsts) -> v128 {
+    // Below −104 the result is 0. Those lanes (−∞ padding, masked scores) are set to 0 and computed
+    // from x = 0 instead: the scaling below would underflow there, and on x64 every underflowing
+    // multiply takes a microcode assist of ~100 cycles. pmin(x, hi) = hi < x ? hi : x keeps NaN.
+    let zero = f32x4_lt(x, k.lo);
+    let x = f32x4_pmin(v128_andnot(x, zero), k.hi);
     // n = round(x·log₂e), as a float and as an integer
-    let t = f32x4_add(f32x4_mul(x, f32x4_splat(LOG2E)), f32x4_splat(ROUND));
-    let n = f32x4_sub(t, f32x4_splat(ROUND));
-    let ni = i32x4_sub(t, i32x4_splat(ROUND.to_bits() as i32));
+    let t = f32x4_add(f32x4_mul(x, k.log2e), k.round);
+    let n = f32x4_sub(t, k.round);
+    let ni = i32x4_sub(t, k.round_bits);
     // r = x − n·ln 2 (+ tail); pmax(−1, tail) = −1 < tail ? tail : −1 turns a NaN tail into −1,
     // which only happens where x was ±∞ or NaN and the result is 0, +∞ or NaN regardless.
-    let r = f32x4_sub(f32x4_sub(x, f32x4_mul(n, f32x4_splat(LN2_HI))), f32x4_mul(n, f32x4_splat(LN2_LO)));
-    let r = f32x4_add(r, f32x4_pmax(f32x4_splat(-1.0), tail));
+    let r = f32x4_sub(f32x4_sub(x, f32x4_mul(n, k.ln2_hi)), f32x4_mul(n, k.ln2_lo));
+    let r = f32x4_add(r, f32x4_pmax(k.minus_one, tail));
     // eʳ ≈ 1 + r + r²·P(r)
-    let mut p = f32x4_splat(1.987_569_15e-4);
-    for c in [1.398_199_950_7e-3, 8.333_451_907_3e-3, 4.166_579_589_4e-2, 1.666_666_545_9e-1, 5.000_000_120_1e-1] {
-        p = f32x4_add(f32x4_mul(p, r), f32x4_splat(c));
+    let mut p = k.poly[0];
+    for &c in &k.poly[1..] {
+        p = f32x4_add(f32x4_mul(p, r), c);
     }
-    let y = f32x4_add(f32x4_add(f32x4_mul(p, f32x4_mul(r, r)), r), f32x4_splat(1.0));
+    let y = f32x4_add(f32x4_add(f32x4_mul(p, f32x4_mul(r, r)), r), k.one);
     // y·2ⁿ = y·2^(n>>1)·2^(n−(n>>1)): both factors are normal for n ∈ [−150, 128]
     let n1 = i32x4_shr(ni, 1);
     let n2 = i32x4_sub(ni, n1);
-    let s1 = i32x4_shl(i32x4_add(n1, i32x4_splat(127)), 23);
-    let s2 = i32x4_shl(i32x4_add(n2, i32x4_splat(127)), 23);
-    f32x4_mul(f32x4_mul(y, s1), s2)
+    let s1 = i32x4_shl(i32x4_add(n1, k.bias), 23);
+    let s2 = i32x4_shl(i32x4_add(n2, k.bias), 23);
+    v128_andnot(f32x4_mul(f32x4_mul(y, s1), s2), zero)
 }
 
 /// x ← eˣ elementwise with [`exp`] (for tests and the benchmark).
 pub fn exp_in_place(x: &mut [f32]) {
-    map4(x, 0.0, exp);
+    let k = ExpConsts::new();
+    map4(x, 0.0, |v| exp_plus(v, f32x4_splat(0.0), &k));
 }
 
 /// Applies `f` to x four lanes at a time; the last partial group is padded with `pad`.
@@ -277,30 +326,51 @@ fn map4(x: &mut [f32], pad: f32, mut f: impl FnMut(v128) -> v128) {
         // SAFETY: the chunk holds four floats.
         unsafe { v128_store(chunk.as_mut_ptr() as *mut v128, f(v128_load(chunk.as_ptr() as *const v128))) };
     }
+    // the last 1–3 floats, element by element: a copy through a stack array would be a
+    // memory.copy, which V8 compiles to a call
     let rest = chunks.into_remainder();
-    if !rest.is_empty() {
-        let mut lanes = [pad; 4];
-        lanes[..rest.len()].copy_from_slice(rest);
-        // SAFETY: lanes holds four floats.
-        unsafe { v128_store(lanes.as_mut_ptr() as *mut v128, f(v128_load(lanes.as_ptr() as *const v128))) };
-        let n = rest.len();
-        rest.copy_from_slice(&lanes[..n]);
+    let n = rest.len();
+    if n > 0 {
+        let at = |i: usize| if i < n { rest[i] } else { pad };
+        let v = f(f32x4(at(0), at(1), at(2), at(3)));
+        rest[0] = f32x4_extract_lane::<0>(v);
+        if n > 1 {
+            rest[1] = f32x4_extract_lane::<1>(v);
+        }
+        if n > 2 {
+            rest[2] = f32x4_extract_lane::<2>(v);
+        }
+    }
+}
+
+/// x ← 0 with vector stores (volatile, so LLVM does not turn the loop into a memory.fill, which
+/// V8 compiles to a call: too slow for the short masked tails of causal rows).
+fn zero(x: &mut [f32]) {
+    let mut chunks = x.chunks_exact_mut(4);
+    for chunk in &mut chunks {
+        // SAFETY: the chunk holds four floats (4-aligned, as [f32; 4] needs).
+        unsafe { (chunk.as_mut_ptr() as *mut [f32; 4]).write_volatile([0.0; 4]) };
+    }
+    for v in chunks.into_remainder() {
+        // SAFETY: v is a valid &mut f32.
+        unsafe { (v as *mut f32).write_volatile(0.0) };
     }
 }
 
 /// Row-wise softmax in place; see [`super::scalar::softmax_rows`] for the contract.
 pub fn softmax_rows(x: &mut [f32], rows: usize, cols: usize, causal: bool) {
     check_rows("softmax_rows", x.len(), rows, cols);
+    let k = ExpConsts::new();
     for (i, row) in x.chunks_exact_mut(cols.max(1)).take(rows).enumerate() {
         let live = if causal { (i + 1).min(cols) } else { cols };
         let (row, masked) = row.split_at_mut(live);
-        masked.fill(0.0);
-        softmax_row(row);
+        zero(masked);
+        softmax_row(row, &k);
     }
 }
 
 /// Softmax of one row (all entries live).
-fn softmax_row(x: &mut [f32]) {
+fn softmax_row(x: &mut [f32], k: &ExpConsts) {
     // max, ignoring NaN: pmax(m, v) = m < v ? v : m keeps m when v is NaN
     let mut mv = f32x4_splat(f32::NEG_INFINITY);
     let mut chunks = x.chunks_exact(4);
@@ -322,7 +392,7 @@ fn softmax_row(x: &mut [f32]) {
         let d = f32x4_add(v, neg_max);
         let bb = f32x4_sub(d, v);
         let err = f32x4_add(f32x4_sub(v, f32x4_sub(d, bb)), f32x4_sub(neg_max, bb));
-        let e = exp_plus(d, err);
+        let e = exp_plus(d, err, k);
         s0 = f64x2_add(s0, f64x2_promote_low_f32x4(e));
         s1 = f64x2_add(s1, f64x2_promote_low_f32x4(i32x4_shuffle::<2, 3, 2, 3>(e, e)));
         e
@@ -375,9 +445,11 @@ pub fn layer_norm(x: &[f32], gamma: &[f32], beta: &[f32], out: &mut [f32], rows:
 /// function, since ½(1 + tanh z) = 1 / (1 + e^(−2z)), without tanh's cancellation for x < 0.
 pub fn gelu(x: &mut [f32]) {
     const MINUS_2C: f32 = -2.0 * 0.797_884_6; // −2·√(2/π)
+    let k = ExpConsts::new();
+    let (cubic, minus_2c) = core::hint::black_box((f32x4_splat(0.044715), f32x4_splat(MINUS_2C)));
     map4(x, 0.0, |u| {
-        let inner = f32x4_add(f32x4_mul(f32x4_mul(f32x4_mul(u, u), u), f32x4_splat(0.044715)), u);
-        let e = exp(f32x4_mul(inner, f32x4_splat(MINUS_2C)));
-        f32x4_div(u, f32x4_add(f32x4_splat(1.0), e))
+        let inner = f32x4_add(f32x4_mul(f32x4_mul(f32x4_mul(u, u), u), cubic), u);
+        let e = exp_plus(f32x4_mul(inner, minus_2c), f32x4_splat(0.0), &k);
+        f32x4_div(u, f32x4_add(k.one, e))
     });
 }
