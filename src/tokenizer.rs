@@ -27,10 +27,11 @@ use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use serde_json::{Map, Value};
-
+pub(crate) mod json;
 #[rustfmt::skip]
 mod unicode_tables;
+
+use json::{quote, Json};
 
 /// One token of an encoded text: its id and the char-aligned byte range of the text it covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,7 +97,7 @@ pub struct Tokenizer {
     byte_ids: [u32; 256],
     /// (left id, right id) → (rank, merged id).
     merges: PairMap,
-    /// Added tokens, matched literally before pre-tokenization: (content, id), longest first.
+    /// Added tokens, matched literally before pre-tokenization: (content, id), in file order.
     added: Vec<(String, u32)>,
     /// `Sequence[Digits{individual_digits}, ByteLevel]`: numeric chars are split off one by one.
     digits: bool,
@@ -119,6 +120,11 @@ fn is_printable_byte(b: u8) -> bool {
     matches!(b, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF)
 }
 
+/// The bytes a byte-level vocabulary string stands for, or the first char that is not byte-level.
+fn byte_level_bytes(piece: &str) -> Result<Vec<u8>, char> {
+    piece.chars().map(|c| char_to_byte(c).ok_or(c)).collect()
+}
+
 /// The inverse of [`byte_to_char`].
 fn char_to_byte(c: char) -> Option<u8> {
     let n = u32::from(c);
@@ -129,171 +135,147 @@ fn char_to_byte(c: char) -> Option<u8> {
     }
 }
 
-fn kind(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => format!("{s:?}"),
-        Value::Array(_) => "an array".into(),
-        Value::Object(o) => match o.get("type") {
-            Some(Value::String(t)) => t.clone(),
-            _ => "an object".into(),
-        },
-    }
-}
-
 fn err<T>(message: String) -> Result<T, TokenizerError> {
     Err(TokenizerError::new(message))
 }
 
-/// `obj[key]` must be absent or one of the accepted values.
+fn describe_or_nothing(v: Option<&Json>) -> String {
+    v.map_or("nothing".to_string(), Json::describe)
+}
+
+/// `obj[key]` must be absent or pass `accept`.
 fn expect_field(
-    obj: &Map<String, Value>,
+    obj: &Json,
     section: &str,
     key: &str,
-    accept: &[Value],
+    accept: fn(&Json) -> bool,
     expected: &str,
 ) -> Result<(), TokenizerError> {
     match obj.get(key) {
         None => Ok(()),
-        Some(v) if accept.contains(v) => Ok(()),
-        Some(v) => err(format!("{section}.{key}: expected {expected}, found {}", kind(v))),
+        Some(v) if accept(v) => Ok(()),
+        Some(v) => err(format!("{section}.{key}: expected {expected}, found {}", v.describe())),
     }
 }
 
+fn is_null(v: &Json) -> bool {
+    *v == Json::Null
+}
+fn is_false(v: &Json) -> bool {
+    *v == Json::Bool(false)
+}
+fn is_true(v: &Json) -> bool {
+    *v == Json::Bool(true)
+}
+fn is_null_or_empty(v: &Json) -> bool {
+    *v == Json::Null || v.as_str() == Some("")
+}
+
+fn type_is(v: &Json, name: &str) -> bool {
+    v.get("type").and_then(Json::as_str) == Some(name)
+}
+
 /// Checks a `ByteLevel` pre-tokenizer: no prefix space, GPT-2 regex on.
-fn check_byte_level(p: &Map<String, Value>, section: &str) -> Result<(), TokenizerError> {
-    expect_field(p, section, "add_prefix_space", &[Value::Bool(false)], "false")?;
-    expect_field(p, section, "use_regex", &[Value::Bool(true)], "true")
+fn check_byte_level(p: &Json, section: &str) -> Result<(), TokenizerError> {
+    expect_field(p, section, "add_prefix_space", is_false, "false")?;
+    expect_field(p, section, "use_regex", is_true, "true")
 }
 
 impl Tokenizer {
     /// Reads a Hugging Face `tokenizer.json` of the kind `model/FORMAT.md` describes.
     pub fn from_json(bytes: &[u8]) -> Result<Tokenizer, TokenizerError> {
-        let root: Value = match serde_json::from_slice(bytes) {
+        let root = match Json::parse(bytes) {
             Ok(v) => v,
             Err(e) => return err(format!("tokenizer.json: expected JSON, found invalid JSON ({e})")),
         };
-        let Value::Object(root) = root else {
-            return err(format!("tokenizer.json: expected a JSON object, found {}", kind(&root)));
-        };
+        if root.as_object().is_none() {
+            return err(format!(
+                "tokenizer.json: expected a JSON object, found {}",
+                root.describe()
+            ));
+        }
 
         // normalizer, pre-tokenizer, post-processor, decoder
-        expect_field(&root, "tokenizer", "normalizer", &[Value::Null], "null (no normalizer)")?;
+        expect_field(&root, "tokenizer", "normalizer", is_null, "null (no normalizer)")?;
         let digits = match root.get("pre_tokenizer") {
-            Some(Value::Object(p)) if p.get("type") == Some(&Value::from("ByteLevel")) => {
+            Some(p) if type_is(p, "ByteLevel") => {
                 check_byte_level(p, "pre_tokenizer")?;
                 false
             }
-            Some(Value::Object(p)) if p.get("type") == Some(&Value::from("Sequence")) => {
-                let list = p
-                    .get("pretokenizers")
-                    .and_then(Value::as_array)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]);
-                match list {
-                    [Value::Object(d), Value::Object(b)]
-                        if d.get("type") == Some(&Value::from("Digits"))
-                            && b.get("type") == Some(&Value::from("ByteLevel")) =>
-                    {
-                        expect_field(
-                            d,
-                            "pre_tokenizer.Digits",
-                            "individual_digits",
-                            &[Value::Bool(true)],
-                            "true",
-                        )?;
-                        check_byte_level(b, "pre_tokenizer.ByteLevel")?;
-                        true
-                    }
-                    _ => {
-                        let found: Vec<String> = list.iter().map(kind).collect();
-                        return err(format!(
-                            "pre_tokenizer: expected Sequence[Digits, ByteLevel], found Sequence[{}]",
-                            found.join(", ")
-                        ));
-                    }
+            Some(p) if type_is(p, "Sequence") => match p.get("pretokenizers").and_then(Json::as_array).unwrap_or(&[]) {
+                [d, b] if type_is(d, "Digits") && type_is(b, "ByteLevel") => {
+                    expect_field(d, "pre_tokenizer.Digits", "individual_digits", is_true, "true")?;
+                    check_byte_level(b, "pre_tokenizer.ByteLevel")?;
+                    true
                 }
-            }
+                list => {
+                    let found: Vec<String> = list.iter().map(Json::describe).collect();
+                    return err(format!(
+                        "pre_tokenizer: expected Sequence[Digits, ByteLevel], found Sequence[{}]",
+                        found.join(", ")
+                    ));
+                }
+            },
             other => {
                 return err(format!(
                     "pre_tokenizer: expected ByteLevel or Sequence[Digits, ByteLevel], found {}",
-                    other.map_or("nothing".to_string(), kind)
+                    describe_or_nothing(other)
                 ))
             }
         };
-        for (key, accepted) in [
-            ("post_processor", "null or ByteLevel"),
-            ("decoder", "null or ByteLevel"),
-        ] {
+        for key in ["post_processor", "decoder"] {
             match root.get(key) {
-                None | Some(Value::Null) => {}
-                Some(Value::Object(p)) if p.get("type") == Some(&Value::from("ByteLevel")) => {}
-                Some(other) => return err(format!("{key}: expected {accepted}, found {}", kind(other))),
+                None | Some(Json::Null) => {}
+                Some(p) if type_is(p, "ByteLevel") => {}
+                Some(other) => return err(format!("{key}: expected null or ByteLevel, found {}", other.describe())),
             }
         }
 
         // the BPE model
         let model = match root.get("model") {
-            Some(Value::Object(m)) => m,
+            Some(m) if m.as_object().is_some() => m,
             other => {
                 return err(format!(
                     "model: expected an object, found {}",
-                    other.map_or("nothing".to_string(), kind)
+                    describe_or_nothing(other)
                 ))
             }
         };
-        expect_field(model, "model", "type", &[Value::from("BPE")], "\"BPE\"")?;
+        expect_field(model, "model", "type", |v| v.as_str() == Some("BPE"), "\"BPE\"")?;
         expect_field(
             model,
             "model",
             "dropout",
-            &[Value::Null, Value::from(0.0), Value::from(0)],
+            |v| is_null(v) || v.as_f64() == Some(0.0),
             "null (no dropout)",
         )?;
         expect_field(
             model,
             "model",
             "unk_token",
-            &[Value::Null],
+            is_null,
             "null (byte-level BPE needs no unknown token)",
         )?;
-        expect_field(
-            model,
-            "model",
-            "continuing_subword_prefix",
-            &[Value::Null, Value::from("")],
-            "null",
-        )?;
-        expect_field(
-            model,
-            "model",
-            "end_of_word_suffix",
-            &[Value::Null, Value::from("")],
-            "null",
-        )?;
-        expect_field(model, "model", "byte_fallback", &[Value::Bool(false)], "false")?;
+        expect_field(model, "model", "continuing_subword_prefix", is_null_or_empty, "null")?;
+        expect_field(model, "model", "end_of_word_suffix", is_null_or_empty, "null")?;
+        expect_field(model, "model", "byte_fallback", is_false, "false")?;
         let ignore_merges = match model.get("ignore_merges") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
+            None | Some(Json::Null) => false,
+            Some(Json::Bool(b)) => *b,
             Some(other) => {
                 return err(format!(
                     "model.ignore_merges: expected true or false, found {}",
-                    kind(other)
+                    other.describe()
                 ))
             }
         };
 
         // the vocabulary: byte-level strings → ids
-        let vocab = match model.get("vocab") {
-            Some(Value::Object(v)) => v,
-            other => {
-                return err(format!(
-                    "model.vocab: expected an object of token → id, found {}",
-                    other.map_or("nothing".to_string(), kind)
-                ))
-            }
+        let Some(vocab) = model.get("vocab").and_then(Json::as_object) else {
+            return err(format!(
+                "model.vocab: expected an object of token → id, found {}",
+                describe_or_nothing(model.get("vocab"))
+            ));
         };
         if vocab.len() > MAX_VOCAB {
             return err(format!(
@@ -301,43 +283,49 @@ impl Tokenizer {
                 vocab.len()
             ));
         }
+        let added_list = root.get("added_tokens");
         // ids must run 0..count with no gaps, so no id can reach `count` (this also bounds allocation)
-        let count = vocab.len() + root.get("added_tokens").and_then(Value::as_array).map_or(0, Vec::len);
+        let count = vocab.len() + added_list.and_then(Json::as_array).map_or(0, <[Json]>::len);
         let mut by_id: Vec<Option<Vec<u8>>> = Vec::new();
         let mut ids: HashMap<Vec<u8>, u32> = HashMap::with_capacity(vocab.len());
-        let mut str_ids: HashMap<&str, u32> = HashMap::with_capacity(vocab.len());
         for (piece, id) in vocab {
             let id = match id.as_u64().and_then(|id| usize::try_from(id).ok()) {
                 Some(id) if id < count => id,
                 _ => {
                     return err(format!(
-                        "model.vocab[{piece:?}]: expected an id in 0..{count}, found {id}"
+                        "model.vocab[{}]: expected an id in 0..{count}, found {}",
+                        quote(piece),
+                        id.describe()
                     ))
                 }
             };
-            let mut bytes = Vec::with_capacity(piece.len());
-            for c in piece.chars() {
-                match char_to_byte(c) {
-                    Some(b) => bytes.push(b),
-                    None => {
-                        return err(format!(
-                            "model.vocab[{piece:?}]: expected byte-level characters only, found U+{:04X} {c:?}",
-                            u32::from(c)
-                        ))
-                    }
+            let bytes = match byte_level_bytes(piece) {
+                Ok(bytes) => bytes,
+                Err(c) => {
+                    return err(format!(
+                        "model.vocab[{}]: expected byte-level characters only, found U+{:04X} {}",
+                        quote(piece),
+                        u32::from(c),
+                        quote(c.encode_utf8(&mut [0; 4]))
+                    ))
                 }
-            }
+            };
             if by_id.len() <= id {
                 by_id.resize(id + 1, None);
             }
             if by_id[id].is_some() {
                 return err(format!(
-                    "model.vocab[{piece:?}]: expected a unique id, found id {id} used twice"
+                    "model.vocab[{}]: expected a unique id, found id {id} used twice",
+                    quote(piece)
                 ));
             }
             by_id[id] = Some(bytes.clone());
-            ids.insert(bytes, id as u32);
-            str_ids.insert(piece.as_str(), id as u32);
+            if ids.insert(bytes, id as u32).is_some() {
+                return err(format!(
+                    "model.vocab: expected each token once, found {} twice",
+                    quote(piece)
+                ));
+            }
         }
         let mut byte_ids = [0u32; 256];
         for (b, slot) in byte_ids.iter_mut().enumerate() {
@@ -346,47 +334,51 @@ impl Tokenizer {
                 Some(&id) => *slot = id,
                 None => {
                     return err(format!(
-                        "model.vocab: expected a token for every byte, found none for byte 0x{b:02X} ({:?})",
-                        byte_to_char(b)
+                        "model.vocab: expected a token for every byte, found none for byte 0x{b:02X} ({})",
+                        quote(byte_to_char(b).encode_utf8(&mut [0; 4]))
                     ))
                 }
             }
         }
 
         // merges: "a b" strings or ["a", "b"] pairs, in priority order
-        let merge_list = match model.get("merges") {
-            Some(Value::Array(m)) => m,
-            other => {
-                return err(format!(
-                    "model.merges: expected an array, found {}",
-                    other.map_or("nothing".to_string(), kind)
-                ))
-            }
+        let Some(merge_list) = model.get("merges").and_then(Json::as_array) else {
+            return err(format!(
+                "model.merges: expected an array, found {}",
+                describe_or_nothing(model.get("merges"))
+            ));
         };
         let mut merges = PairMap::with_capacity_and_hasher(merge_list.len(), Default::default());
         for (rank, m) in merge_list.iter().enumerate() {
             let (a, b) = match m {
-                Value::String(s) => match s.split(' ').collect::<Vec<_>>()[..] {
+                Json::String(s) => match s.split(' ').collect::<Vec<_>>()[..] {
                     [a, b] => (a, b),
-                    _ => return err(format!("model.merges[{rank}]: expected \"left right\", found {s:?}")),
-                },
-                Value::Array(pair) => match &pair[..] {
-                    [Value::String(a), Value::String(b)] => (a.as_str(), b.as_str()),
                     _ => {
                         return err(format!(
-                            "model.merges[{rank}]: expected [\"left\", \"right\"], found {m}"
+                            "model.merges[{rank}]: expected \"left right\", found {}",
+                            quote(s)
                         ))
+                    }
+                },
+                Json::Array(pair) => match &pair[..] {
+                    [Json::String(a), Json::String(b)] => (a.as_str(), b.as_str()),
+                    _ => {
+                        let found: Vec<String> = pair.iter().map(Json::describe).collect();
+                        return err(format!(
+                            "model.merges[{rank}]: expected [\"left\", \"right\"], found [{}]",
+                            found.join(", ")
+                        ));
                     }
                 },
                 other => {
                     return err(format!(
                         "model.merges[{rank}]: expected a string or a pair, found {}",
-                        kind(other)
+                        other.describe()
                     ))
                 }
             };
             let merged = format!("{a}{b}");
-            let lookup = |s: &str| str_ids.get(s).copied();
+            let lookup = |s: &str| byte_level_bytes(s).ok().and_then(|bytes| ids.get(&bytes).copied());
             match (lookup(a), lookup(b), lookup(&merged)) {
                 (Some(l), Some(r), Some(n)) => {
                     merges.insert((l, r), (rank as u32, n));
@@ -400,7 +392,11 @@ impl Tokenizer {
                         merged.as_str()
                     };
                     return err(format!(
-                        "model.merges[{rank}] {a:?} + {b:?}: expected both parts and {merged:?} in the vocab, found no {missing:?}"
+                        "model.merges[{rank}] {} + {}: expected both parts and {} in the vocab, found no {}",
+                        quote(a),
+                        quote(b),
+                        quote(&merged),
+                        quote(missing)
                     ));
                 }
             }
@@ -408,37 +404,39 @@ impl Tokenizer {
 
         // added tokens: literal strings with their own ids
         let mut added: Vec<(String, u32)> = Vec::new();
-        if let Some(list) = root.get("added_tokens") {
+        if let Some(list) = added_list {
             let Some(list) = list.as_array() else {
-                return err(format!("added_tokens: expected an array, found {}", kind(list)));
+                return err(format!("added_tokens: expected an array, found {}", list.describe()));
             };
             for (i, t) in list.iter().enumerate() {
-                let content = t.get("content").and_then(Value::as_str).unwrap_or("");
                 let id = match t
                     .get("id")
-                    .and_then(Value::as_u64)
+                    .and_then(Json::as_u64)
                     .and_then(|id| usize::try_from(id).ok())
                 {
                     Some(id) if id < count => id,
                     _ => {
                         return err(format!(
                             "added_tokens[{i}]: expected an id in 0..{count}, found {}",
-                            kind(t.get("id").unwrap_or(&Value::Null))
+                            describe_or_nothing(t.get("id"))
                         ))
                     }
                 };
-                if content.is_empty() {
-                    return err(format!(
-                        "added_tokens[{i}]: expected a non-empty `content`, found {}",
-                        kind(t.get("content").unwrap_or(&Value::Null))
-                    ));
-                }
+                let content = match t.get("content").and_then(Json::as_str) {
+                    Some(c) if !c.is_empty() => c,
+                    other => {
+                        return err(format!(
+                            "added_tokens[{i}]: expected a non-empty `content`, found {}",
+                            other.map_or("nothing".to_string(), quote)
+                        ))
+                    }
+                };
                 for flag in ["single_word", "lstrip", "rstrip"] {
                     expect_field(
-                        t.as_object().unwrap_or(&Map::new()),
-                        &format!("added_tokens[{i}] {content:?}"),
+                        t,
+                        &format!("added_tokens[{i}] {}", quote(content)),
                         flag,
-                        &[Value::Bool(false)],
+                        is_false,
                         "false",
                     )?;
                 }
@@ -450,7 +448,6 @@ impl Tokenizer {
                 added.push((content.to_string(), id as u32));
             }
         }
-        added.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.cmp(&b.1)));
 
         // every id from 0 to the largest must name a token
         if let Some(gap) = by_id.iter().position(Option::is_none) {
@@ -582,10 +579,13 @@ impl Tokenizer {
         let hay = text.as_bytes();
         (from..hay.len()).find_map(|i| {
             let rest = &hay[i..];
-            self.added
-                .iter()
-                .find(|(c, _)| rest.starts_with(c.as_bytes()))
-                .map(|(c, id)| (i, c.len(), *id))
+            let mut best: Option<(usize, usize, u32)> = None;
+            for (content, id) in &self.added {
+                if rest.starts_with(content.as_bytes()) && best.is_none_or(|(_, len, _)| content.len() > len) {
+                    best = Some((i, content.len(), *id));
+                }
+            }
+            best
         })
     }
 
@@ -705,19 +705,12 @@ enum Class {
     Other,
 }
 
-fn in_table(table: &[(u32, u32)], c: char) -> bool {
+/// Whether `c` is in a table of packed ranges `start << 11 | (len - 1)` (see `unicode_tables.rs`).
+fn in_table(table: &[u32], c: char) -> bool {
     let c = u32::from(c);
-    table
-        .binary_search_by(|&(lo, hi)| {
-            if hi < c {
-                std::cmp::Ordering::Less
-            } else if lo > c {
-                std::cmp::Ordering::Greater
-            } else {
-                std::cmp::Ordering::Equal
-            }
-        })
-        .is_ok()
+    // the last range starting at or before c
+    let after = table.partition_point(|&e| e >> 11 <= c);
+    after > 0 && table.get(after - 1).is_some_and(|&e| c - (e >> 11) <= (e & 0x7ff))
 }
 
 fn class(c: char) -> Class {
@@ -817,4 +810,65 @@ fn run_end(s: &str, i: usize, k: Class) -> usize {
         .char_indices()
         .find(|&(_, c)| class(c) != k)
         .map_or(s.len(), |(j, _)| i + j)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_chars() -> impl Iterator<Item = char> {
+        (0..=0x10FFFF).filter_map(char::from_u32)
+    }
+
+    #[test]
+    fn tables_are_sorted_and_disjoint() {
+        for table in [
+            unicode_tables::LETTER,
+            unicode_tables::NUMBER,
+            unicode_tables::WHITE_SPACE,
+            unicode_tables::NUMERIC,
+        ] {
+            for pair in table.windows(2) {
+                let end = (pair[0] >> 11) + (pair[0] & 0x7ff);
+                assert!(end < pair[1] >> 11, "{:x} overlaps {:x}", pair[0], pair[1]);
+            }
+        }
+    }
+
+    /// The tables come from the tokenizers library; Rust's own Unicode data (a newer version, with
+    /// different but related properties) bounds them: L ⊆ Alphabetic, N ⊆ numeric, \s = White_Space.
+    #[test]
+    fn classes_agree_with_rust_unicode_data() {
+        let (mut letters, mut numbers) = (0, 0);
+        for c in all_chars() {
+            let k = class(c);
+            assert_eq!(k == Class::Space, c.is_whitespace(), "{c:?}");
+            if k == Class::Letter {
+                assert!(c.is_alphabetic(), "{c:?}");
+                letters += 1;
+            }
+            if k == Class::Number {
+                assert!(c.is_numeric() && is_numeric(c), "{c:?}");
+                numbers += 1;
+            }
+        }
+        assert_eq!(
+            (letters, numbers),
+            (141_028, 1_911),
+            "counts printed by unicode_tables.py"
+        );
+    }
+
+    #[test]
+    fn byte_level_alphabet_is_a_bijection() {
+        let chars: Vec<char> = (0..=255u8).map(byte_to_char).collect();
+        assert_eq!(chars[usize::from(b' ')], 'Ġ');
+        assert_eq!(chars[usize::from(b'\n')], 'Ċ');
+        assert_eq!(chars[usize::from(b'A')], 'A');
+        for (b, &c) in chars.iter().enumerate() {
+            assert_eq!(char_to_byte(c), Some(b as u8));
+        }
+        assert_eq!(char_to_byte('€'), None);
+        assert_eq!(char_to_byte('\u{144}'), None); // just past the 68 remapped bytes
+    }
 }

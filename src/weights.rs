@@ -18,10 +18,9 @@
 //! and nothing is allocated before the shapes are known to fit in the file, so a hostile file can
 //! make `load` allocate at most about 4× its own size (I8 expands to f32).
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use serde_json::Value;
+use crate::tokenizer::json::{quote, Json};
 
 use crate::model::{Config, Layer, Mlp, Norm, Weights};
 
@@ -99,23 +98,27 @@ impl fmt::Display for WeightsError {
             }
             Config(m) => write!(f, "metadata `config`: {m}"),
             MissingTensor { name, shape } => {
-                write!(f, "tensor `{name}`: expected shape {shape:?}, found no such tensor")
+                write!(f, "tensor `{name}`: expected shape {}, found no such tensor", shape_text(shape))
             }
             UnknownTensor { name } => write!(
                 f,
                 "tensor `{name}`: expected only the tensors model/FORMAT.md lists for this config, found this unknown one"
             ),
             Shape { name, expected, found } => {
-                write!(f, "tensor `{name}`: expected shape {expected:?}, found {found:?}")
+                write!(f, "tensor `{name}`: expected shape {}, found {}", shape_text(expected), shape_text(found))
             }
             Dtype { name, expected, found } => {
                 write!(f, "tensor `{name}`: expected dtype {expected}, found {found}")
             }
             Offsets { name, detail } => write!(f, "tensor `{name}`: {detail}"),
-            NonFinite { name, index, value } => write!(
-                f,
-                "tensor `{name}`: expected finite values, found {value} at flat index {index}"
-            ),
+            NonFinite { name, index, value } => {
+                let value = match (value.is_nan(), value.is_sign_negative()) {
+                    (true, _) => "NaN",
+                    (false, false) => "inf",
+                    (false, true) => "-inf",
+                };
+                write!(f, "tensor `{name}`: expected finite values, found {value} at flat index {index}")
+            }
         }
     }
 }
@@ -131,6 +134,14 @@ enum Dtype {
 }
 
 impl Dtype {
+    fn name(self) -> &'static str {
+        match self {
+            Dtype::F32 => "F32",
+            Dtype::F16 => "F16",
+            Dtype::I8 => "I8",
+        }
+    }
+
     fn size(self) -> usize {
         match self {
             Dtype::F32 => 4,
@@ -232,36 +243,39 @@ pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
     let (header_bytes, data) = bytes[8..].split_at(header_len);
 
     // 2. the header and its metadata
-    let header: Value = serde_json::from_slice(header_bytes).map_err(|e| WeightsError::HeaderJson(e.to_string()))?;
-    let header = match header {
-        Value::Object(map) => map,
-        other => {
-            return Err(WeightsError::Header(format!(
-                "expected a JSON object, found {}",
-                kind(&other)
-            )))
-        }
+    let header = Json::parse(header_bytes).map_err(WeightsError::HeaderJson)?;
+    let Some(members) = header.as_object() else {
+        return Err(WeightsError::Header(format!(
+            "expected a JSON object, found {}",
+            kind(&header)
+        )));
     };
+    if members.iter().filter(|(k, _)| k == "__metadata__").count() > 1 {
+        return Err(WeightsError::Header(
+            "expected each name once, found `__metadata__` twice".into(),
+        ));
+    }
     let (config, name) = read_metadata(header.get("__metadata__"))?;
     check_config(&config)?;
 
-    // 3. every tensor entry
-    let required_list = required_tensors(&config);
-    let required: BTreeMap<&str, &Vec<usize>> = required_list.iter().map(|(n, s)| (n.as_str(), s)).collect();
-    let mut entries: BTreeMap<&str, Entry> = BTreeMap::new();
-    for (tensor, info) in header.iter().filter(|(k, _)| k.as_str() != "__metadata__") {
+    // 3. every tensor entry, stored at its index in `required` (scales in `scales`)
+    let required = required_tensors(&config);
+    let mut entries: Vec<Option<Entry>> = vec![None; required.len()];
+    let mut scales: Vec<Option<Entry>> = vec![None; required.len()];
+    for (tensor, info) in members.iter().filter(|(k, _)| k != "__metadata__") {
         let (dtype, shape, begin, end) = read_entry(tensor, info, data.len())?;
-        let expected_shape = if let Some(base) = tensor.strip_suffix(".scale") {
-            match required.get(base) {
-                Some(base_shape) if base_shape.len() == 2 => vec![base_shape[0]],
-                _ => return Err(WeightsError::UnknownTensor { name: tensor.clone() }),
-            }
-        } else {
-            match required.get(tensor.as_str()) {
-                Some(&s) => s.clone(),
-                None => return Err(WeightsError::UnknownTensor { name: tensor.clone() }),
-            }
+        let base = tensor.strip_suffix(".scale");
+        let index = tensor_index(base.unwrap_or(tensor), &config);
+        let (slot, expected_shape) = match (index, base) {
+            (Some(i), None) => (&mut entries[i], required[i].1.clone()),
+            (Some(i), Some(_)) if required[i].1.len() == 2 => (&mut scales[i], required[i].1[..1].to_vec()),
+            _ => return Err(WeightsError::UnknownTensor { name: tensor.clone() }),
         };
+        if slot.is_some() {
+            return Err(WeightsError::Header(format!(
+                "expected each name once, found `{tensor}` twice"
+            )));
+        }
         if shape.len() != expected_shape.len() || shape.iter().zip(&expected_shape).any(|(&a, &b)| a != b as u64) {
             return Err(WeightsError::Shape {
                 name: tensor.clone(),
@@ -269,13 +283,12 @@ pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
                 found: shape,
             });
         }
-        let is_scale = tensor.ends_with(".scale");
-        let dtype = match (dtype.as_str(), is_scale, expected_shape.len()) {
+        let dtype = match (dtype.as_str(), base.is_some(), expected_shape.len()) {
             ("F32", _, _) => Dtype::F32,
             ("F16", false, _) => Dtype::F16,
             ("I8", false, 2) => Dtype::I8,
             _ => {
-                let expected = match (is_scale, expected_shape.len()) {
+                let expected = match (base.is_some(), expected_shape.len()) {
                     (true, _) => "F32 (the scale of an I8 tensor)",
                     (false, 2) => "F32, F16 or I8",
                     (false, _) => "F32 or F16 (1-D tensors are never I8)",
@@ -294,38 +307,35 @@ pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
             return Err(WeightsError::Offsets {
                 name: tensor.clone(),
                 detail: format!(
-                    "expected {} bytes ({:?} × {} bytes per {dtype:?}), found data_offsets [{begin}, {end}] = {} bytes",
+                    "expected {} bytes ({} × {} bytes per {}), found data_offsets [{begin}, {end}] = {} bytes",
                     size.map_or("too many".to_string(), |s| s.to_string()),
-                    expected_shape,
+                    shape_text(&expected_shape),
                     dtype.size(),
+                    dtype.name(),
                     end - begin
                 ),
             });
         }
-        entries.insert(
-            tensor.as_str(),
-            Entry {
-                dtype,
-                shape: expected_shape,
-                begin,
-                end,
-            },
-        );
+        *slot = Some(Entry {
+            dtype,
+            shape: expected_shape,
+            begin,
+            end,
+        });
     }
 
     // 4. completeness: every required tensor, each I8 tensor's scale, the data tiled exactly
-    for (tensor, shape) in &required_list {
-        let Some(entry) = entries.get(tensor.as_str()) else {
+    for ((tensor, shape), (entry, scale)) in required.iter().zip(entries.iter().zip(&scales)) {
+        let Some(entry) = entry else {
             return Err(WeightsError::MissingTensor {
                 name: tensor.clone(),
                 shape: shape.clone(),
             });
         };
-        let scale = format!("{tensor}.scale");
-        match (entry.dtype, entries.contains_key(scale.as_str())) {
+        match (entry.dtype, scale.is_some()) {
             (Dtype::I8, false) => {
                 return Err(WeightsError::MissingTensor {
-                    name: scale,
+                    name: format!("{tensor}.scale"),
                     shape: shape.iter().take(1).copied().collect(),
                 });
             }
@@ -333,38 +343,128 @@ pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
                 return Err(WeightsError::Dtype {
                     name: tensor.clone(),
                     expected: "I8 (the file has a scale tensor for it)",
-                    found: format!("{:?}", entry.dtype),
+                    found: entry.dtype.name().to_string(),
                 });
             }
             _ => {}
         }
     }
-    check_tiling(&entries, data.len())?;
+    check_tiling(&required, &entries, &scales, data.len())?;
 
     // 5. expand to f32 and check every value
-    let mut tensors: BTreeMap<String, Vec<f32>> = BTreeMap::new();
-    for (tensor, _) in required_list {
-        let values = expand(&tensor, &entries, data)?;
-        tensors.insert(tensor, values);
+    let mut tensors = Vec::with_capacity(required.len());
+    for ((tensor, _), (entry, scale)) in required.iter().zip(entries.iter().zip(&scales)) {
+        if let Some(entry) = entry {
+            tensors.push(expand(tensor, entry, scale.as_ref(), data)?);
+        }
     }
     Ok(assemble(config, name, tensors))
 }
 
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// The position of tensor `name` in [`required_tensors`]`(c)`, if the config requires it.
+fn tensor_index(name: &str, c: &Config) -> Option<usize> {
+    const LAYER: [&str; 12] = [
+        "ln1.weight",
+        "ln1.bias",
+        "attn.w_q",
+        "attn.w_k",
+        "attn.w_v",
+        "attn.w_o",
+        "ln2.weight",
+        "ln2.bias",
+        "mlp.w_in",
+        "mlp.b_in",
+        "mlp.w_out",
+        "mlp.b_out",
+    ];
+    let per_layer = if c.d_mlp > 0 { 12 } else { 6 };
+    let layers_end = 2 + c.n_layers * per_layer;
+    match name {
+        "tok_emb" => Some(0),
+        "pos_emb" => Some(1),
+        "ln_f.weight" => Some(layers_end),
+        "ln_f.bias" => Some(layers_end + 1),
+        _ => {
+            let (number, suffix) = name.strip_prefix("layers.")?.split_once('.')?;
+            // the layer number in canonical decimal: digits, no leading zero
+            let canonical = !number.is_empty()
+                && number.bytes().all(|b| b.is_ascii_digit())
+                && (number == "0" || !number.starts_with('0'));
+            let layer = canonical
+                .then(|| {
+                    number
+                        .bytes()
+                        .try_fold(0usize, |acc, d| acc.checked_mul(10)?.checked_add(usize::from(d - b'0')))
+                })
+                .flatten();
+            match layer {
+                Some(i) if i < c.n_layers => LAYER[..per_layer]
+                    .iter()
+                    .position(|s| *s == suffix)
+                    .map(|k| 2 + i * per_layer + k),
+                _ => None,
+            }
+        }
     }
 }
 
+fn kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+/// `[16, 128]`, for messages.
+fn shape_text<T: fmt::Display>(shape: &[T]) -> String {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    format!("[{}]", dims.join(", "))
+}
+
+/// Parses the `config` metadata string into a [`Config`]; unknown members are ignored.
+fn parse_config(text: &str) -> Result<Config, String> {
+    let json = Json::parse(text.as_bytes())?;
+    if json.as_object().is_none() {
+        return Err(format!("expected a JSON object, found {}", kind(&json)));
+    }
+    let dim = |key: &str| -> Result<usize, String> {
+        match json.get(key) {
+            None => Err(format!("missing field `{key}`")),
+            Some(v) => v
+                .as_u64()
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| format!("field `{key}`: expected a non-negative integer, found {}", v.describe())),
+        }
+    };
+    let (vocab_size, d_model, n_layers) = (dim("vocab_size")?, dim("d_model")?, dim("n_layers")?);
+    let (n_heads, d_head, d_mlp, context) = (dim("n_heads")?, dim("d_head")?, dim("d_mlp")?, dim("context")?);
+    let ln_eps = match json.get("ln_eps") {
+        None => return Err("missing field `ln_eps`".into()),
+        Some(v) => {
+            v.as_f64()
+                .ok_or_else(|| format!("field `ln_eps`: expected a number, found {}", v.describe()))? as f32
+        }
+    };
+    Ok(Config {
+        vocab_size,
+        d_model,
+        n_layers,
+        n_heads,
+        d_head,
+        d_mlp,
+        context,
+        ln_eps,
+    })
+}
+
 /// `__metadata__`: `format` must be [`FORMAT`], `config` a JSON object string, `name` optional text.
-fn read_metadata(meta: Option<&Value>) -> Result<(Config, String), WeightsError> {
+fn read_metadata(meta: Option<&Json>) -> Result<(Config, String), WeightsError> {
     let meta = match meta {
-        Some(Value::Object(m)) => m,
+        Some(m @ Json::Object(_)) => m,
         Some(other) => {
             return Err(WeightsError::Header(format!(
                 "expected `__metadata__` to be an object, found {}",
@@ -382,7 +482,7 @@ fn read_metadata(meta: Option<&Value>) -> Result<(Config, String), WeightsError>
     let string = |key: &'static str| -> Result<Option<&str>, WeightsError> {
         match meta.get(key) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.as_str())),
+            Some(Json::String(s)) => Ok(Some(s.as_str())),
             Some(other) => Err(WeightsError::Metadata {
                 key,
                 expected: "a string".into(),
@@ -396,7 +496,7 @@ fn read_metadata(meta: Option<&Value>) -> Result<(Config, String), WeightsError>
             return Err(WeightsError::Metadata {
                 key: "format",
                 expected: format!("\"{FORMAT}\""),
-                found: found.map_or("nothing".to_string(), |s| format!("{s:?}")),
+                found: found.map_or("nothing".to_string(), quote),
             })
         }
     }
@@ -405,20 +505,20 @@ fn read_metadata(meta: Option<&Value>) -> Result<(Config, String), WeightsError>
         expected: "a JSON object with the model's dimensions".into(),
         found: "nothing".into(),
     })?;
-    let config: Config = serde_json::from_str(config_text).map_err(|e| WeightsError::Metadata {
+    let config = parse_config(config_text).map_err(|e| WeightsError::Metadata {
         key: "config",
         expected: "{\"vocab_size\":V,\"d_model\":D,\"n_layers\":L,\"n_heads\":H,\"d_head\":Dh,\"d_mlp\":F,\"context\":C,\"ln_eps\":eps}".into(),
-        found: format!("{config_text:?} ({e})"),
+        found: format!("{} ({e})", quote(config_text)),
     })?;
     let name = string("name")?.unwrap_or("unnamed model").to_string();
     Ok((config, name))
 }
 
 /// One header entry: `{"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}`, offsets in bounds.
-fn read_entry(name: &str, info: &Value, data_len: usize) -> Result<(String, Vec<u64>, usize, usize), WeightsError> {
+fn read_entry(name: &str, info: &Json, data_len: usize) -> Result<(String, Vec<u64>, usize, usize), WeightsError> {
     let bad = |what: String| WeightsError::Header(format!("tensor `{name}`: {what}"));
     let obj = match info {
-        Value::Object(o) => o,
+        o @ Json::Object(_) => o,
         other => {
             return Err(bad(format!(
                 "expected an object with `dtype`, `shape` and `data_offsets`, found {}",
@@ -427,7 +527,7 @@ fn read_entry(name: &str, info: &Value, data_len: usize) -> Result<(String, Vec<
         }
     };
     let dtype = match obj.get("dtype") {
-        Some(Value::String(s)) => s.clone(),
+        Some(Json::String(s)) => s.clone(),
         other => {
             return Err(bad(format!(
                 "expected `dtype` a string, found {}",
@@ -437,11 +537,15 @@ fn read_entry(name: &str, info: &Value, data_len: usize) -> Result<(String, Vec<
     };
     let numbers = |key: &str| -> Result<Vec<u64>, WeightsError> {
         match obj.get(key) {
-            Some(Value::Array(items)) => items
+            Some(Json::Array(items)) => items
                 .iter()
                 .map(|x| {
-                    x.as_u64()
-                        .ok_or_else(|| bad(format!("expected `{key}` to hold non-negative integers, found {x}")))
+                    x.as_u64().ok_or_else(|| {
+                        bad(format!(
+                            "expected `{key}` to hold non-negative integers, found {}",
+                            x.describe()
+                        ))
+                    })
                 })
                 .collect(),
             other => Err(bad(format!(
@@ -469,39 +573,57 @@ fn read_entry(name: &str, info: &Value, data_len: usize) -> Result<(String, Vec<
 }
 
 /// The tensors must cover the data section exactly once, as the safetensors format requires.
-fn check_tiling(entries: &BTreeMap<&str, Entry>, data_len: usize) -> Result<(), WeightsError> {
-    let mut spans: Vec<(usize, usize, &str)> = entries.iter().map(|(n, e)| (e.begin, e.end, *n)).collect();
+fn check_tiling(
+    required: &[(String, Vec<usize>)],
+    entries: &[Option<Entry>],
+    scales: &[Option<Entry>],
+    data_len: usize,
+) -> Result<(), WeightsError> {
+    // (begin, end, index): index < n is a tensor, n + i is the scale of tensor i
+    let n = entries.len();
+    let mut spans: Vec<(usize, usize, usize)> = Vec::with_capacity(2 * n);
+    for (i, e) in entries.iter().enumerate() {
+        spans.extend(e.as_ref().map(|e| (e.begin, e.end, i)));
+    }
+    for (i, e) in scales.iter().enumerate() {
+        spans.extend(e.as_ref().map(|e| (e.begin, e.end, n + i)));
+    }
     spans.sort_unstable();
+    let name = |index: usize| match required.get(index) {
+        Some((tensor, _)) => tensor.clone(),
+        None => format!("{}.scale", required.get(index - n).map_or("", |(t, _)| t.as_str())),
+    };
     // overlaps first (the more specific fault), then holes
     for pair in spans.windows(2) {
         if let [(b0, e0, first), (b1, e1, second)] = *pair {
             if b1 < e0 {
                 return Err(WeightsError::Offsets {
-                    name: second.to_string(),
+                    name: name(second),
                     detail: format!(
-                        "expected its bytes not to overlap another tensor's, found [{b1}, {e1}] overlapping `{first}` at [{b0}, {e0}]"
+                        "expected its bytes not to overlap another tensor's, found [{b1}, {e1}] overlapping `{}` at [{b0}, {e0}]",
+                        name(first)
                     ),
                 });
             }
         }
     }
     let mut covered = 0usize;
-    let mut previous = "";
-    for (begin, end, name) in spans {
+    let mut previous = None;
+    for &(begin, end, index) in &spans {
         if begin > covered {
             return Err(WeightsError::Offsets {
-                name: name.to_string(),
+                name: name(index),
                 detail: format!(
                     "expected it to start where the previous tensor ends ({covered}), found a gap: data bytes {covered}..{begin} belong to no tensor"
                 ),
             });
         }
         covered = end;
-        previous = name;
+        previous = Some(index);
     }
     if covered != data_len {
         return Err(WeightsError::Offsets {
-            name: previous.to_string(),
+            name: previous.map_or_else(String::new, name),
             detail: format!(
                 "expected the tensors to cover all {data_len} data bytes, found the last one ending at {covered}"
             ),
@@ -527,43 +649,37 @@ pub fn f16_to_f32(h: u16) -> f32 {
     }
 }
 
+fn f32s(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
 /// Expands one tensor to f32 (F16 exactly, I8 as `q as f32 * scale[row]`) and checks it is finite.
-fn expand(name: &str, entries: &BTreeMap<&str, Entry>, data: &[u8]) -> Result<Vec<f32>, WeightsError> {
+fn expand(name: &str, entry: &Entry, scale: Option<&Entry>, data: &[u8]) -> Result<Vec<f32>, WeightsError> {
     let slice = |e: &Entry| data.get(e.begin..e.end).unwrap_or(&[]);
-    let f32s = |bytes: &[u8]| -> Vec<f32> {
-        bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect()
-    };
-    let Some(entry) = entries.get(name) else {
-        return Err(WeightsError::MissingTensor {
-            name: name.to_string(),
-            shape: Vec::new(),
-        });
-    };
-    let values = match entry.dtype {
-        Dtype::F32 => f32s(slice(entry)),
-        Dtype::F16 => slice(entry)
+    let values = match (entry.dtype, scale) {
+        (Dtype::F32, _) => f32s(slice(entry)),
+        (Dtype::F16, _) => slice(entry)
             .chunks_exact(2)
             .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))
             .collect(),
-        Dtype::I8 => {
-            let scale_name = format!("{name}.scale");
-            let Some(scale_entry) = entries.get(scale_name.as_str()) else {
-                return Err(WeightsError::MissingTensor {
-                    name: scale_name,
-                    shape: entry.shape.iter().take(1).copied().collect(),
-                });
-            };
+        (Dtype::I8, Some(scale_entry)) => {
             let scale = f32s(slice(scale_entry));
-            finite(&scale_name, &scale)?;
-            let cols = entry.shape.get(1).copied().unwrap_or(1);
+            finite(&format!("{name}.scale"), &scale)?;
+            let cols = entry.shape.get(1).copied().unwrap_or(1).max(1);
             slice(entry)
                 .chunks_exact(cols)
                 .zip(&scale)
                 .flat_map(|(row, &s)| row.iter().map(move |&q| f32::from(q as i8) * s))
                 .collect()
+        }
+        (Dtype::I8, None) => {
+            return Err(WeightsError::MissingTensor {
+                name: format!("{name}.scale"),
+                shape: entry.shape.iter().take(1).copied().collect(),
+            })
         }
     };
     finite(name, &values)?;
@@ -581,26 +697,28 @@ fn finite(name: &str, values: &[f32]) -> Result<(), WeightsError> {
     }
 }
 
-/// Builds [`Weights`] from the validated, expanded tensors (all present: `load` checked).
-fn assemble(config: Config, name: String, mut t: BTreeMap<String, Vec<f32>>) -> Weights {
-    let mut take = |key: String| t.remove(&key).unwrap_or_default();
+/// Builds [`Weights`] from the expanded tensors, given in [`required_tensors`] order.
+fn assemble(config: Config, name: String, tensors: Vec<Vec<f32>>) -> Weights {
+    let mut t = tensors.into_iter();
+    let mut next = move || t.next().unwrap_or_default();
+    let tok_emb = next();
+    let pos_emb = next();
     let layers = (0..config.n_layers)
-        .map(|i| {
-            let mut p = |s: &str| take(format!("layers.{i}.{s}"));
+        .map(|_| {
             let ln1 = Norm {
-                weight: p("ln1.weight"),
-                bias: p("ln1.bias"),
+                weight: next(),
+                bias: next(),
             };
-            let (w_q, w_k, w_v, w_o) = (p("attn.w_q"), p("attn.w_k"), p("attn.w_v"), p("attn.w_o"));
+            let (w_q, w_k, w_v, w_o) = (next(), next(), next(), next());
             let mlp = (config.d_mlp > 0).then(|| Mlp {
                 ln: Norm {
-                    weight: p("ln2.weight"),
-                    bias: p("ln2.bias"),
+                    weight: next(),
+                    bias: next(),
                 },
-                w_in: p("mlp.w_in"),
-                b_in: p("mlp.b_in"),
-                w_out: p("mlp.w_out"),
-                b_out: p("mlp.b_out"),
+                w_in: next(),
+                b_in: next(),
+                w_out: next(),
+                b_out: next(),
             });
             Layer {
                 ln1,
@@ -612,11 +730,9 @@ fn assemble(config: Config, name: String, mut t: BTreeMap<String, Vec<f32>>) -> 
             }
         })
         .collect();
-    let tok_emb = take("tok_emb".into());
-    let pos_emb = take("pos_emb".into());
     let ln_f = Norm {
-        weight: take("ln_f.weight".into()),
-        bias: take("ln_f.bias".into()),
+        weight: next(),
+        bias: next(),
     };
     Weights {
         config,
@@ -631,61 +747,62 @@ fn assemble(config: Config, name: String, mut t: BTreeMap<String, Vec<f32>>) -> 
 /// Writes `weights` as a safetensors file in this format, every tensor F32 (for tests and tools).
 pub fn save(weights: &Weights) -> Vec<u8> {
     let c = &weights.config;
-    let mut tensors: Vec<(String, &[f32])> = vec![
-        ("tok_emb".into(), &weights.tok_emb),
-        ("pos_emb".into(), &weights.pos_emb),
-    ];
-    for (i, l) in weights.layers.iter().enumerate() {
-        let p = |s: &str| format!("layers.{i}.{s}");
-        tensors.push((p("ln1.weight"), &l.ln1.weight));
-        tensors.push((p("ln1.bias"), &l.ln1.bias));
-        tensors.push((p("attn.w_q"), &l.w_q));
-        tensors.push((p("attn.w_k"), &l.w_k));
-        tensors.push((p("attn.w_v"), &l.w_v));
-        tensors.push((p("attn.w_o"), &l.w_o));
+    let mut values: Vec<&[f32]> = vec![&weights.tok_emb, &weights.pos_emb];
+    for l in &weights.layers {
+        values.extend([&l.ln1.weight, &l.ln1.bias, &l.w_q, &l.w_k, &l.w_v, &l.w_o].map(Vec::as_slice));
         if let Some(m) = &l.mlp {
-            tensors.push((p("ln2.weight"), &m.ln.weight));
-            tensors.push((p("ln2.bias"), &m.ln.bias));
-            tensors.push((p("mlp.w_in"), &m.w_in));
-            tensors.push((p("mlp.b_in"), &m.b_in));
-            tensors.push((p("mlp.w_out"), &m.w_out));
-            tensors.push((p("mlp.b_out"), &m.b_out));
+            values.extend([&m.ln.weight, &m.ln.bias, &m.w_in, &m.b_in, &m.w_out, &m.b_out].map(Vec::as_slice));
         }
     }
-    tensors.push(("ln_f.weight".into(), &weights.ln_f.weight));
-    tensors.push(("ln_f.bias".into(), &weights.ln_f.bias));
+    values.extend([weights.ln_f.weight.as_slice(), weights.ln_f.bias.as_slice()]);
 
-    let shapes: BTreeMap<String, Vec<usize>> = required_tensors(c).into_iter().collect();
-    let mut header = serde_json::Map::new();
-    let mut meta = serde_json::Map::new();
-    meta.insert("format".into(), Value::from(FORMAT));
-    meta.insert(
-        "config".into(),
-        Value::from(serde_json::to_string(c).unwrap_or_default()),
+    let config = format!(
+        "{{\"vocab_size\":{},\"d_model\":{},\"n_layers\":{},\"n_heads\":{},\"d_head\":{},\"d_mlp\":{},\"context\":{},\"ln_eps\":{}}}",
+        c.vocab_size, c.d_model, c.n_layers, c.n_heads, c.d_head, c.d_mlp, c.context, c.ln_eps
     );
-    meta.insert("name".into(), Value::from(weights.name.as_str()));
-    header.insert("__metadata__".into(), Value::Object(meta));
+    let mut header = format!(
+        "{{\"__metadata__\":{{\"format\":{},\"config\":{},\"name\":{}}}",
+        json_string(FORMAT),
+        json_string(&config),
+        json_string(&weights.name)
+    );
     let mut offset = 0usize;
-    for (name, values) in &tensors {
-        let shape = shapes.get(name).cloned().unwrap_or_else(|| vec![values.len()]);
-        let end = offset + values.len() * 4;
-        header.insert(
-            name.clone(),
-            serde_json::json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, end]}),
-        );
+    for ((name, shape), v) in required_tensors(c).iter().zip(&values) {
+        let end = offset + v.len() * 4;
+        header.push_str(&format!(
+            ",{}:{{\"dtype\":\"F32\",\"shape\":{},\"data_offsets\":[{offset},{end}]}}",
+            json_string(name),
+            shape_text(shape).replace(' ', "")
+        ));
         offset = end;
     }
-    let mut text = Value::Object(header).to_string().into_bytes();
+    header.push('}');
+    let mut text = header.into_bytes();
     while !text.len().is_multiple_of(8) {
         text.push(b' ');
     }
     let mut out = Vec::with_capacity(8 + text.len() + offset);
     out.extend_from_slice(&(text.len() as u64).to_le_bytes());
     out.extend_from_slice(&text);
-    for (_, values) in &tensors {
-        for v in values.iter() {
-            out.extend_from_slice(&v.to_le_bytes());
+    for v in &values {
+        for x in v.iter() {
+            out.extend_from_slice(&x.to_le_bytes());
         }
     }
+    out
+}
+
+/// `s` as a JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
     out
 }

@@ -387,7 +387,7 @@ fn broken_vocabularies_are_refused() {
     let euro = with(|v| v["model"]["vocab"]["a€"] = json!(360));
     assert_refused(
         &euro,
-        &["model.vocab[\"a€\"]: expected byte-level characters only, found U+20AC '€'"],
+        &["model.vocab[\"a€\"]: expected byte-level characters only, found U+20AC \"€\""],
     );
     let missing_byte = with(|v| {
         let vocab = v["model"]["vocab"].as_object_mut().expect("vocab");
@@ -396,7 +396,7 @@ fn broken_vocabularies_are_refused() {
     });
     assert_refused(
         &missing_byte,
-        &["expected a token for every byte, found none for byte 0x20 ('Ġ')"],
+        &["expected a token for every byte, found none for byte 0x20 (\"Ġ\")"],
     );
     let duplicate = with(|v| v["model"]["vocab"]["Ġ"] = json!(5));
     assert_refused(&duplicate, &["expected a unique id, found id 5 used twice"]);

@@ -450,6 +450,50 @@ fn unknown_tensors_are_named() {
     }
 }
 
+/// Names the format does not know, including layer numbers written differently (`01`, `+1`).
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn non_canonical_layer_names_are_unknown() {
+    for name in [
+        "layers.01.ln1.weight",
+        "layers.+1.ln1.weight",
+        "layers..ln1.weight",
+        "layers.1",
+        "layers.99999999999999999999.ln1.bias",
+    ] {
+        let file = edited(|h, d| {
+            let begin = d.len();
+            d.extend_from_slice(&[0; 64]);
+            h.insert(
+                name.into(),
+                json!({"dtype": "F32", "shape": [16], "data_offsets": [begin, begin + 64]}),
+            );
+        });
+        assert_refused(&file, &[&format!("tensor `{name}`"), "found this unknown one"]);
+    }
+}
+
+/// JSON allows a name twice; safetensors does not, and neither do we.
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn duplicate_names_are_refused() {
+    let (header, data) = split(TINY);
+    let text = Value::Object(header.clone()).to_string();
+    for (key, value) in [
+        ("ln_f.bias", header["ln_f.bias"].to_string()),
+        ("__metadata__", header["__metadata__"].to_string()),
+    ] {
+        let doubled = format!("{{\"{key}\":{value},{}", &text[1..]);
+        let mut file = (doubled.len() as u64).to_le_bytes().to_vec();
+        file.extend_from_slice(doubled.as_bytes());
+        file.extend_from_slice(&data);
+        assert_refused(
+            &file,
+            &[&format!("header: expected each name once, found `{key}` twice")],
+        );
+    }
+}
+
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn wrong_shapes_are_refused() {
