@@ -74,7 +74,11 @@ export function fmt(v, digits) {
 }
 
 /** A longer form for tooltips and the arithmetic panel. */
-export const fmt4 = (v) => fmt(v, Math.abs(v) >= 1000 ? 1 : 4);
+export function fmt4(v) {
+  const a = Math.abs(v);
+  if (a > 0 && a < 1e-4 && Number.isFinite(v)) return (v < 0 ? '−' : '') + a.toExponential(2).replace('e-', '·10^−');
+  return fmt(v, a >= 1000 ? 1 : 4);
+}
 
 export const pct = (p) => (p >= 0.1 ? (p * 100).toFixed(1) : p >= 0.001 ? (p * 100).toFixed(2) : (p * 100).toExponential(1)) + '%';
 

@@ -102,7 +102,8 @@ svg .band.hl { stroke: var(--ae-accent); stroke-width: 2.5; }
 svg .label.hl, svg .point-label.hl { fill: var(--ae-accent); font-weight: 700; }
 svg .cursor { fill: none; stroke: var(--ae-focus); stroke-width: 3; pointer-events: none; }
 canvas.grid { display: block; cursor: crosshair; }
-.grid:focus-visible { outline-offset: 4px; }
+.grid:focus-visible { outline-offset: -3px; }
+.strip-canvas, canvas.grid { max-width: none; }
 svg .att-line { stroke: var(--ae-focus); }
 svg .att-line.hl { stroke: var(--ae-accent); }
 svg .map-frame { fill: none; stroke: var(--ae-border); }
