@@ -1,0 +1,138 @@
+"""The model in JAX: parameters named as in model/FORMAT.md, a batched forward pass for training, and a
+single-sequence forward pass that returns every intermediate the engine traces (for golden.json).
+
+The math follows model/FORMAT.md line by line: pre-LayerNorm, causal softmax attention with no biases,
+optional GELU (tanh) MLP, final LayerNorm, tied unembedding.
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+LN_EPS = 1e-5
+
+
+def make_config(vocab_size, d_model=128, n_layers=2, n_heads=4, d_mlp=0, context=64):
+    if d_model % n_heads:
+        raise ValueError(f"d_model {d_model} must be a multiple of n_heads {n_heads}")
+    return {"vocab_size": vocab_size, "d_model": d_model, "n_layers": n_layers, "n_heads": n_heads,
+            "d_head": d_model // n_heads, "d_mlp": d_mlp, "context": context, "ln_eps": LN_EPS}
+
+
+def init_params(cfg, seed):
+    """Normal(0, 0.02) weights; the two residual-writing projections are scaled by 1/sqrt(2·layers)."""
+    rng = np.random.default_rng(seed)
+    D, V, C, F, L = cfg["d_model"], cfg["vocab_size"], cfg["context"], cfg["d_mlp"], cfg["n_layers"]
+    std, out_std = 0.02, 0.02 / math.sqrt(2 * L)
+
+    def normal(shape, s):
+        return jnp.asarray(rng.normal(0.0, s, size=shape).astype(np.float32))
+
+    p = {"tok_emb": normal((V, D), std), "pos_emb": normal((C, D), std)}
+    for i in range(L):
+        pre = f"layers.{i}."
+        p[pre + "ln1.weight"] = jnp.ones((D,), jnp.float32)
+        p[pre + "ln1.bias"] = jnp.zeros((D,), jnp.float32)
+        for name in ("w_q", "w_k", "w_v"):
+            p[pre + "attn." + name] = normal((D, D), std)
+        p[pre + "attn.w_o"] = normal((D, D), out_std)
+        if F > 0:
+            p[pre + "ln2.weight"] = jnp.ones((D,), jnp.float32)
+            p[pre + "ln2.bias"] = jnp.zeros((D,), jnp.float32)
+            p[pre + "mlp.w_in"] = normal((D, F), std)
+            p[pre + "mlp.b_in"] = jnp.zeros((F,), jnp.float32)
+            p[pre + "mlp.w_out"] = normal((F, D), out_std)
+            p[pre + "mlp.b_out"] = jnp.zeros((D,), jnp.float32)
+    p["ln_f.weight"] = jnp.ones((D,), jnp.float32)
+    p["ln_f.bias"] = jnp.zeros((D,), jnp.float32)
+    return p
+
+
+def layer_norm(x, w, b):
+    mean = jnp.mean(x, axis=-1, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
+    return (x - mean) / jnp.sqrt(var + LN_EPS) * w + b
+
+
+def gelu_tanh(x):
+    return 0.5 * x * (1.0 + jnp.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def forward(p, cfg, ids, return_weights=False):
+    """ids (B, T) int32 → logits (B, T, V); optionally the attention weights (L, B, H, T, T)."""
+    B, T = ids.shape
+    H, Dh = cfg["n_heads"], cfg["d_head"]
+    e = p["tok_emb"][ids] + p["pos_emb"][:T][None]
+    mask = jnp.tril(jnp.ones((T, T), bool))
+    all_w = []
+    for i in range(cfg["n_layers"]):
+        pre = f"layers.{i}."
+        x = layer_norm(e, p[pre + "ln1.weight"], p[pre + "ln1.bias"])
+        q = (x @ p[pre + "attn.w_q"]).reshape(B, T, H, Dh)
+        k = (x @ p[pre + "attn.w_k"]).reshape(B, T, H, Dh)
+        v = (x @ p[pre + "attn.w_v"]).reshape(B, T, H, Dh)
+        s = jnp.einsum("bqhd,bkhd->bhqk", q, k) / math.sqrt(Dh)
+        s = jnp.where(mask, s, -jnp.inf)
+        w = jax.nn.softmax(s, axis=-1)
+        z = jnp.einsum("bhqk,bkhd->bqhd", w, v).reshape(B, T, H * Dh)
+        e = e + z @ p[pre + "attn.w_o"]
+        if cfg["d_mlp"] > 0:
+            x2 = layer_norm(e, p[pre + "ln2.weight"], p[pre + "ln2.bias"])
+            h = gelu_tanh(x2 @ p[pre + "mlp.w_in"] + p[pre + "mlp.b_in"])
+            e = e + h @ p[pre + "mlp.w_out"] + p[pre + "mlp.b_out"]
+        if return_weights:
+            all_w.append(w)
+    x = layer_norm(e, p["ln_f.weight"], p["ln_f.bias"])
+    logits = x @ p["tok_emb"].T
+    if return_weights:
+        return logits, jnp.stack(all_w)
+    return logits
+
+
+def token_losses(p, cfg, ids):
+    """ids (B, T+1) → per-position next-token losses (B, T) in nats."""
+    logits = forward(p, cfg, ids[:, :-1])
+    logp = jax.nn.log_softmax(logits, axis=-1)
+    return -jnp.take_along_axis(logp, ids[:, 1:, None], axis=-1)[..., 0]
+
+
+def trace(p, cfg, ids):
+    """One sequence, every intermediate of model/FORMAT.md, as NumPy arrays (in the parameters' dtype:
+    export.golden runs it in float64 so that the golden vectors carry no float32 rounding of their own)."""
+    ids = jnp.asarray(ids, jnp.int32)
+    T = ids.shape[0]
+    H, Dh = cfg["n_heads"], cfg["d_head"]
+    e = p["tok_emb"][ids] + p["pos_emb"][:T]
+    out = {"embeddings": e, "layers": []}
+    mask = jnp.tril(jnp.ones((T, T), bool))
+    for i in range(cfg["n_layers"]):
+        pre = f"layers.{i}."
+        x = layer_norm(e, p[pre + "ln1.weight"], p[pre + "ln1.bias"])
+        q = (x @ p[pre + "attn.w_q"]).reshape(T, H, Dh).transpose(1, 0, 2)
+        k = (x @ p[pre + "attn.w_k"]).reshape(T, H, Dh).transpose(1, 0, 2)
+        v = (x @ p[pre + "attn.w_v"]).reshape(T, H, Dh).transpose(1, 0, 2)
+        s = jnp.einsum("hqd,hkd->hqk", q, k)
+        scaled = s / math.sqrt(Dh)
+        w = jax.nn.softmax(jnp.where(mask, scaled, -jnp.inf), axis=-1)
+        z = jnp.einsum("hqk,hkd->hqd", w, v)
+        w_o = p[pre + "attn.w_o"].reshape(H, Dh, -1)
+        delta = sum(z[h] @ w_o[h] for h in range(H))
+        updated = e + delta
+        layer = {"normed": x, "queries": q, "keys": k, "values": v, "scores": s, "scaled": scaled,
+                 "weights": w, "mixed": z, "delta": delta, "updated": updated, "mlp_out": None}
+        e = updated
+        if cfg["d_mlp"] > 0:
+            x2 = layer_norm(e, p[pre + "ln2.weight"], p[pre + "ln2.bias"])
+            h = gelu_tanh(x2 @ p[pre + "mlp.w_in"] + p[pre + "mlp.b_in"])
+            mlp_out = h @ p[pre + "mlp.w_out"] + p[pre + "mlp.b_out"]
+            layer["mlp_out"] = mlp_out
+            e = e + mlp_out
+        layer["output"] = e
+        out["layers"].append(layer)
+    x = layer_norm(e[-1], p["ln_f.weight"], p["ln_f.bias"])
+    logits = x @ p["tok_emb"].T
+    out["logits_last"] = logits
+    out["probs_last"] = jax.nn.softmax(logits)
+    return jax.tree_util.tree_map(np.asarray, out)
