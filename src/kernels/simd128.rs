@@ -4,11 +4,12 @@
 //! - `matmul` computes C in 4×8 tiles held in eight f32x4 accumulators. Per step p it loads two
 //!   vectors from row p of B, broadcasts four elements of column p of A (`v128.load32_splat`) and
 //!   does eight multiply-adds. Eight accumulators, two B vectors and a broadcast fit V8's sixteen
-//!   xmm registers on x64 (an 8×8 tile needs sixteen accumulators and spills). Rows of B are
-//!   contiguous, so C = A·B reads B in place: nothing is packed. Every lane sums p = 0, 1, …, k−1 in
-//!   order, exactly as the scalar spec does, so results are bit-identical to it. Leftover rows use
-//!   1–3-row tiles; leftover columns a 4-wide tile shifted left to overlap the previous one (the
-//!   overlap recomputes identical values), and plain loops only when n < 4.
+//!   xmm registers on x64 (an 8×8 tile needs sixteen accumulators and spills). From 8 rows of A on,
+//!   each 8-column strip of B is first copied into a contiguous (k×8) panel, zero-padded past n
+//!   (see [`PACK_FROM_ROWS`] for why); with fewer rows B is read in place, leftover columns by a
+//!   4-wide tile shifted left to overlap the previous one (the overlap recomputes identical
+//!   values), and plain loops only when n < 4. Leftover rows use 1–3-row tiles. Every lane sums
+//!   p = 0, 1, …, k−1 in order, exactly as the scalar spec does, so results are bit-identical to it.
 //! - `matmul_bt` (C = A·Bᵀ) copies Bᵀ eight columns at a time into a zero-padded (k×8) panel and runs
 //!   the same tiles over it. With fewer than four rows of A (the unembedding: one vector against the
 //!   vocabulary) the copy would cost as much as the product, so it takes four dot products at once.
@@ -98,9 +99,36 @@ unsafe fn strip<const V: usize>(a: *const f32, m: usize, k: usize, b: *const f32
 /// C (m×n) ← A (m×k) · B (k×n); see [`super::scalar::matmul`].
 pub fn matmul(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     check_matmul("matmul", a.len(), b.len(), c.len(), m, k, n);
+    if m < PACK_FROM_ROWS {
+        return matmul_in_place(a, b, c, m, k, n);
+    }
+    // panel (k×8): panel[p·8 + q] = B[p, j + q], zero for columns past n
+    gemm_panels(a, c, m, k, n, |panel, j, w| {
+        for (p, dst) in panel.chunks_exact_mut(8).enumerate() {
+            let src = &b[p * n + j..p * n + j + w];
+            if w == 8 {
+                dst.copy_from_slice(src); // a fixed 32 bytes: two vector moves
+            } else {
+                for (q, d) in dst.iter_mut().enumerate() {
+                    *d = src.get(q).copied().unwrap_or(0.0);
+                }
+            }
+        }
+    });
+}
+
+/// From this many rows of A on, `matmul` copies each 8-column strip of B into a contiguous panel
+/// first: the strip is then read once per 4-row tile from consecutive addresses. Reading it in
+/// place strides by a whole row of B per step, and at n = 512 (or 256, 1024) those addresses fall
+/// into a few L1 cache sets and evict each other; with fewer rows there is too little reuse to pay
+/// for the copy.
+const PACK_FROM_ROWS: usize = 8;
+
+/// C ← A·B reading B in place (few rows of A).
+fn matmul_in_place(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
     let mut j = 0;
-    // SAFETY: the lengths are checked above. Each strip reads rows < m of A, columns
+    // SAFETY: the caller checked the lengths. Each strip reads rows < m of A, columns
     // [j, j + 4V) ⊆ [0, n) of rows < k of B, and writes the same columns of C.
     unsafe {
         while j + 8 <= n {
@@ -128,24 +156,16 @@ pub fn matmul(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize)
     }
 }
 
-/// C (m×n) ← A (m×k) · Bᵀ with B stored (n×k); see [`super::scalar::matmul_bt`].
-pub fn matmul_bt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
-    check_matmul("matmul_bt", a.len(), b.len(), c.len(), m, k, n);
-    if m < MR {
-        return dot_rows(a, b, c, m, k, n);
-    }
-    // panel (k×8): panel[p·8 + q] = B[j + q, p], zero for columns past n
+/// C (m×n) ← A (m×k) · B, one 8-column strip at a time: `pack(panel, j, w)` fills the (k×8) panel
+/// with columns [j, j + w) of B, zero-padded to 8, and the tiles run over the panel.
+fn gemm_panels(a: &[f32], c: &mut [f32], m: usize, k: usize, n: usize, mut pack: impl FnMut(&mut [f32], usize, usize)) {
+    debug_assert!(a.len() == m * k && c.len() == m * n);
     let mut panel = vec![0.0f32; k * 8];
     for j in (0..n).step_by(8) {
         let w = (n - j).min(8);
-        for q in 0..8 {
-            let column = b.get((j + q) * k..(j + q + 1) * k).filter(|_| q < w);
-            for p in 0..k {
-                panel[p * 8 + q] = column.map_or(0.0, |col| col[p]);
-            }
-        }
-        // SAFETY: the panel holds k rows of 8 floats; the strip writes columns [j, j + w) ⊆ [0, n)
-        // of C's m rows, and reads m rows of A (length checked above).
+        pack(&mut panel, j, w);
+        // SAFETY: the panel holds k rows of 8 floats; the strip reads the m rows of A and writes
+        // columns [j, j + w) ⊆ [0, n) of the m rows of C.
         unsafe {
             if w <= 4 {
                 strip::<1>(a.as_ptr(), m, k, panel.as_ptr(), 8, c.as_mut_ptr().add(j), n, w);
@@ -154,6 +174,23 @@ pub fn matmul_bt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usi
             }
         }
     }
+}
+
+/// C (m×n) ← A (m×k) · Bᵀ with B stored (n×k); see [`super::scalar::matmul_bt`].
+pub fn matmul_bt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    check_matmul("matmul_bt", a.len(), b.len(), c.len(), m, k, n);
+    if m < MR {
+        return dot_rows(a, b, c, m, k, n);
+    }
+    // panel (k×8): panel[p·8 + q] = B[j + q, p], zero for columns past n
+    gemm_panels(a, c, m, k, n, |panel, j, w| {
+        for q in 0..8 {
+            let column = b.get((j + q) * k..(j + q + 1) * k).filter(|_| q < w);
+            for p in 0..k {
+                panel[p * 8 + q] = column.map_or(0.0, |col| col[p]);
+            }
+        }
+    });
 }
 
 /// matmul_bt for few rows: each output is a dot product of a row of A and a row of B, four at once.
@@ -170,7 +207,15 @@ fn dot_rows(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
                 &b[r * k..(r + 1) * k]
             };
             let sums = dot4(a_row, [row(0), row(1), row(2), row(3)]);
-            out.copy_from_slice(&sums[..out.len()]);
+            if out.len() == 4 {
+                out.copy_from_slice(&sums); // a fixed 16 bytes: one vector move
+            } else {
+                for (o, &s) in out.iter_mut().zip(&sums) {
+                    // SAFETY: o is a valid &mut f32; volatile keeps this loop from becoming a
+                    // memory.copy, which V8 compiles to a call.
+                    unsafe { (o as *mut f32).write_volatile(s) };
+                }
+            }
         }
     }
 }
