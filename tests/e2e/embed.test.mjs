@@ -1,0 +1,363 @@
+// Embedding <attention-explorer> (issue 5) against the example pages in www/examples/ and the iframe page
+// www/embed.html: every example renders the real trace of its own sentence, attributes and properties
+// round-trip, events fire and reach the host, widgets on one page are independent but share one module
+// and one model, hostile host CSS does not restyle the widget, every example holds under a strict
+// Content-Security-Policy, and the iframe reports its height. (The dist/ build and the single file from
+// file:// are tested in embed-dist.test.mjs.)
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { start, ready } from './helpers.mjs';
+
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
+const EXAMPLES = ['three-widgets', 'course-notes', 'slides', 'iframe', 'strict-csp'];
+const STRICT = Object.fromEntries([...EXAMPLES.map((n) => `/examples/${n}.html`), '/examples/index.html', '/embed.html']
+  .map((p) => [p, { 'Content-Security-Policy': CSP }]));
+
+let env, strict;
+before(async () => {
+  env = await start();
+  strict = await start({ headers: STRICT });
+});
+after(async () => {
+  await env.close();
+  await strict.close();
+});
+
+/** Resolves when every <attention-explorer> in `frame` (a page or a frame) has rendered a real trace. */
+export async function allReady(frame) {
+  await frame.waitForFunction(() => {
+    const els = [...document.querySelectorAll('attention-explorer')];
+    return els.length > 0 && els.every((el) => el.trace && el.shadowRoot.querySelector('.ae-view section'));
+  }, null, { timeout: 20000 });
+}
+
+/**
+ * In the page: for every element, checks that what is drawn is the trace of its own text, computed
+ * independently of the view code (the numbers are re-formatted here from the trace and compared cell
+ * by cell with the accessible table, bar labels, arrows or chips). Returns one line per mismatch.
+ */
+export function checkRealValues(frame) {
+  return frame.evaluate(async () => {
+    // A printed number (−, −∞, a·10^−n) back to a value and the precision it was printed with.
+    const parse = (str) => {
+      const m = /^(−|-)?(\d+)(?:\.(\d+))?(?:·10\^(−|-)?(\d+))?$/.exec(str.trim());
+      if (str.trim() === '−∞') return { v: -Infinity, tol: 0 };
+      if (!m) return null;
+      const e = m[5] ? (m[4] ? -1 : 1) * Number(m[5]) : 0, d = m[3] ? m[3].length : 0;
+      return { v: (m[1] ? -1 : 1) * Number(`${m[2]}.${m[3] ?? '0'}`) * 10 ** e, tol: 0.51 * 10 ** (e - d) };
+    };
+    const same = (str, v) => { const p = parse(str); return p !== null && (p.v === v || Math.abs(p.v - v) <= p.tol * (1 + 1e-6)); };
+    const bad = [];
+    for (const el of document.querySelectorAll('attention-explorer')) {
+      const who = `#${el.id || [...document.querySelectorAll('attention-explorer')].indexOf(el)} (${el.step})`;
+      const t = el.trace;
+      if (!t) { bad.push(`${who}: no trace`); continue; }
+      if (t.dropped_tokens === 0 && t.tokens.map((x) => x.text).join('') !== el.text) bad.push(`${who}: the trace's tokens do not spell the element's text`);
+      const section = el.shadowRoot.querySelector(`.ae-view section[data-step="${el.step}"]`);
+      if (!section) { bad.push(`${who}: no section for the step`); continue; }
+      const T = t.tokens.length;
+      if (['scores', 'scaled', 'masked', 'weights'].includes(el.step)) {
+        const m = t.layers[el.layer].heads[el.head][el.step];
+        const details = section.querySelector('details.numbers');
+        details.open = true;
+        for (let i = 0; i < 50 && !details.querySelector('table'); i++) await new Promise((r) => setTimeout(r, 20));
+        const cells = [...details.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent));
+        if (cells.length !== T || cells.some((r) => r.length !== T)) bad.push(`${who}: expected a ${T}×${T} table, found ${cells.length} rows`);
+        else for (let q = 0; q < T; q++) for (let k = 0; k < T; k++) {
+          const want = m.data[q * T + k];
+          if (!same(cells[q][k], want)) bad.push(`${who}: cell ${q},${k} shows ${cells[q][k]}, the trace has ${want}`);
+        }
+        if (!section.querySelector('canvas.grid')) bad.push(`${who}: no grid drawn`);
+      } else if (el.step === 'predict') {
+        const shown = [...section.querySelectorAll('svg.bars .num-out')].map((x) => x.textContent);
+        const want = t.predict.top.map((c) => c.prob * 100);
+        if (shown.length !== want.length || shown.some((x, i) => !x.endsWith('%') || !same(x.slice(0, -1).replace(/e([+-]?\d+)$/, (_, n) => `·10^${n.replace('-', '−').replace('+', '')}`), want[i]))) {
+          bad.push(`${who}: bars show ${shown}, the trace has ${want.map((x) => `${x}%`)}`);
+        }
+        const sum = t.predict.top.reduce((a, c) => a + c.prob, 0);
+        if (!(sum > 0 && sum <= 1.0001)) bad.push(`${who}: top probabilities sum to ${sum}`);
+      } else if (el.step === 'update') {
+        const arrows = section.querySelectorAll('svg.map line.move').length;
+        if (arrows !== T) bad.push(`${who}: expected ${T} arrows, found ${arrows}`);
+      } else if (el.step === 'tokens') {
+        const chips = section.querySelectorAll('.chip').length;
+        if (chips !== T) bad.push(`${who}: expected ${T} chips, found ${chips}`);
+      }
+      const credit = el.shadowRoot.querySelector('.credit')?.textContent ?? '';
+      if (!credit.includes(`${t.config.n_heads} heads`)) bad.push(`${who}: the credit line does not describe the loaded model: ${credit}`);
+    }
+    return bad;
+  });
+}
+
+const sleep = (page, ms = 40) => page.evaluate((t) => new Promise((r) => setTimeout(r, t)), ms);
+
+test('every example page renders the real trace of each widget’s own sentence', async () => {
+  for (const name of EXAMPLES.filter((n) => n !== 'iframe')) {
+    const page = await env.page(`/examples/${name}.html`);
+    await allReady(page);
+    const n = await page.locator('attention-explorer').count();
+    assert.ok(n >= 1, `${name}: has a widget`);
+    assert.deepEqual(await checkRealValues(page), [], `${name}: real values`);
+    env.assertClean(page);
+  }
+  const page = await env.page('/examples/iframe.html');
+  await page.waitForFunction(() => document.querySelector('iframe').contentDocument?.querySelector('attention-explorer'));
+  const inner = page.frames().find((f) => f !== page.mainFrame());
+  await allReady(inner);
+  assert.deepEqual(await checkRealValues(inner), [], 'iframe: real values');
+  env.assertClean(page);
+});
+
+test('many widgets share one module and one model, and stay independent', async () => {
+  const from = env.served.length;
+  const page = await env.page('/examples/three-widgets.html');
+  await allReady(page);
+  const fetched = (suffix) => env.served.slice(from).filter((f) => f.path.endsWith(suffix)).length;
+  assert.equal(fetched('/attention-explorer.js'), 1, 'the module is fetched once');
+  assert.equal(fetched('.wasm'), 1, 'the wasm (with the model) is fetched once');
+  const r = await page.evaluate(async () => {
+    const [a, b, c] = document.querySelectorAll('attention-explorer');
+    const shared = a._engine === b._engine && b._engine === c._engine;
+    const before = [a, c].map((el) => [el.step, el.head, el.text, el.trace.tokens.length, el.shadowRoot.querySelector('.ae-view').innerHTML.length]);
+    b.text = 'the dog chased the ball';
+    b.step = 'masked';
+    b.head = 0;
+    await new Promise((res) => setTimeout(res, 50));
+    const after = [a, c].map((el) => [el.step, el.head, el.text, el.trace.tokens.length, el.shadowRoot.querySelector('.ae-view').innerHTML.length]);
+    return { shared, before, after, b: [b.step, b.head, b.trace.tokens.map((x) => x.text).join(''), b.shadowRoot.querySelector('.ae-view section').dataset.step] };
+  });
+  assert.equal(r.shared, true, 'one engine for every widget');
+  assert.deepEqual(r.after, r.before, 'changing one widget leaves the others as they were');
+  assert.deepEqual(r.b, ['masked', 0, 'the dog chased the ball', 'masked']);
+  assert.deepEqual(await checkRealValues(page), []);
+  env.assertClean(page);
+});
+
+test('attributes and properties round-trip on an embedded widget', async () => {
+  const page = await env.page('/examples/course-notes.html');
+  await allReady(page);
+  const r = await page.evaluate(async () => {
+    const el = document.querySelector('attention-explorer');
+    const out = {};
+    const tick = () => new Promise((res) => setTimeout(res, 30));
+    // property → attribute
+    el.text = 'the river bank'; el.step = 'weights'; el.head = 1; el.layer = 0; el.controls = 'none';
+    el.transpose = true; el.theme = 'dark'; el.height = '400'; el.steps = ['scores', 'weights'];
+    await tick();
+    out.attrs = ['text', 'step', 'head', 'layer', 'controls', 'transpose', 'theme', 'height', 'steps'].map((k) => el.getAttribute(k));
+    // attribute → property
+    el.setAttribute('text', 'bank account'); el.setAttribute('step', 'scores'); el.setAttribute('head', '0');
+    el.setAttribute('controls', 'minimal'); el.removeAttribute('transpose'); el.setAttribute('theme', 'light');
+    el.removeAttribute('height'); el.setAttribute('steps', 'scores masked');
+    await tick();
+    out.props = [el.text, el.step, el.head, el.layer, el.controls, el.transpose, el.theme, el.height, el.steps];
+    out.rendered = [el.trace.tokens.map((x) => x.text).join(''), el.shadowRoot.querySelector('.ae-view section').dataset.step,
+      [...el.shadowRoot.querySelectorAll('.steplist button')].map((b) => b.dataset.step)];
+    // invalid values fall back to the defaults instead of breaking the view
+    el.setAttribute('step', 'no-such-step'); el.setAttribute('controls', 'lots'); el.setAttribute('theme', 'purple'); el.setAttribute('head', '-3');
+    await tick();
+    out.fallbacks = [el.step, el.controls, el.theme, el.head];
+    return out;
+  });
+  const heads = await page.evaluate(() => document.querySelector('attention-explorer').model.config.n_heads);
+  assert.deepEqual(r.attrs, ['the river bank', 'weights', String(1), '0', 'none', '', 'dark', '400', 'scores weights']);
+  assert.deepEqual(r.props, ['bank account', 'scores', 0, 0, 'minimal', false, 'light', null, ['scores', 'masked']]);
+  assert.deepEqual(r.rendered, ['bank account', 'scores', ['scores', 'masked']]);
+  assert.deepEqual(r.fallbacks, ['scores', 'full', 'auto', 0]);
+  assert.ok(heads >= 1);
+  env.assertClean(page);
+});
+
+test('change events bubble out of the shadow root to the host page, one per change', async () => {
+  const page = await env.page('/examples/three-widgets.html');
+  await allReady(page);
+  const r = await page.evaluate(async () => {
+    const seen = [];
+    document.addEventListener('attention-explorer:change', (e) => seen.push([e.target.id, e.detail.step, e.detail.head, e.detail.text, e.bubbles, e.composed]));
+    const w = document.getElementById('weights');
+    const tick = () => new Promise((res) => setTimeout(res, 40));
+    w.step = 'masked';
+    await tick();
+    w.setAttribute('head', '0');
+    w.setAttribute('text', 'a b c'); // two attributes in one task: one event
+    await tick();
+    w.shadowRoot.querySelector('button.prev').click(); // a control inside the widget
+    await tick();
+    document.getElementById('scores').text = 'hello';
+    await tick();
+    return seen;
+  });
+  const heads = await page.evaluate(() => document.querySelector('attention-explorer').model.config.n_heads);
+  assert.deepEqual(r, [
+    ['weights', 'masked', Math.min(1, heads - 1), 'we sat on the river bank and watched the water', true, true],
+    ['weights', 'masked', 0, 'a b c', true, true],
+    ['weights', 'scaled', 0, 'a b c', true, true],
+    ['scores', 'scores', 0, 'hello', true, true],
+  ]);
+  env.assertClean(page);
+});
+
+test('hostile host CSS does not change the widget', async () => {
+  const page = await env.page('/examples/three-widgets.html', { viewport: { width: 1280, height: 1400 } });
+  await allReady(page);
+  // Pixel comparisons need the widget at the same (whole-pixel) place in both states: each one is pinned
+  // to the top left corner in turn while it is photographed.
+  await page.addStyleTag({ content: '.ae-pin { position: fixed !important; top: 0 !important; left: 0 !important; width: 960px !important; margin: 0 !important; z-index: 99 !important; }' });
+  const measure = () => page.evaluate(() => [...document.querySelectorAll('attention-explorer')].map((el) => {
+    const root = el.shadowRoot;
+    const pick = (sel) => {
+      const x = root.querySelector(sel);
+      if (!x) return null;
+      const cs = getComputedStyle(x), box = x.getBoundingClientRect();
+      return [cs.fontSize, cs.color, cs.fontFamily, cs.lineHeight, cs.letterSpacing, cs.textTransform, cs.backgroundColor, Math.round(box.width), Math.round(box.height)];
+    };
+    return { host: [Math.round(el.getBoundingClientRect().width), Math.round(el.getBoundingClientRect().height)],
+      h2: pick('h2'), p: pick('.explain p'), math: pick('.math'), button: pick('button'), canvas: pick('canvas'), svgText: pick('svg text') };
+  }));
+  const shot = async () => {
+    const out = [];
+    for (const l of await page.locator('attention-explorer').all()) {
+      await l.evaluate((el) => el.classList.add('ae-pin'));
+      // Inset by the border radius: the host page shows through the rounded corners.
+      const box = await l.boundingBox();
+      out.push(await page.screenshot({ clip: { x: box.x + 8, y: box.y + 8, width: box.width - 16, height: box.height - 16 } }));
+      await l.evaluate((el) => el.classList.remove('ae-pin'));
+    }
+    return out;
+  };
+  const before = await measure();
+  const pixels = await shot();
+  await page.addStyleTag({ content: `
+    * { font-size: 40px !important; color: red !important; line-height: 3 !important; font-family: serif !important;
+        letter-spacing: 4px !important; text-transform: uppercase !important; word-spacing: 20px !important; text-shadow: 2px 2px blue !important; }
+    h2, p, button, canvas, svg, table, section, div { background: yellow !important; margin: 30px !important; padding: 30px !important; display: inline !important; }` });
+  await sleep(page, 100);
+  const hostText = await page.evaluate(() => getComputedStyle(document.querySelector('main > p:not(.back)')).fontSize);
+  assert.equal(hostText, '40px', 'the hostile rules do apply to the host page');
+  assert.deepEqual(await measure(), before);
+  const after = await shot();
+  after.forEach((png, i) => assert.ok(png.equals(pixels[i]), `widget ${i + 1} looks different under the hostile CSS`));
+  env.assertClean(page);
+});
+
+test('the widget’s own styles do not leak into the host page', async () => {
+  const page = await env.page('/examples/course-notes.html');
+  const before = await page.evaluate(() => ['h2', 'p', 'pre', '.admonition'].map((s) => { const cs = getComputedStyle(document.querySelector(s)); return [cs.fontSize, cs.color, cs.fontFamily, cs.backgroundColor]; }));
+  await allReady(page);
+  const after = await page.evaluate(() => ['h2', 'p', 'pre', '.admonition'].map((s) => { const cs = getComputedStyle(document.querySelector(s)); return [cs.fontSize, cs.color, cs.fontFamily, cs.backgroundColor]; }));
+  assert.deepEqual(after, before);
+  assert.equal(await page.evaluate(() => document.styleSheets.length), 1, 'only the page’s own stylesheet in the document');
+  env.assertClean(page);
+});
+
+test('every example holds under the strict Content-Security-Policy (no violations)', async () => {
+  for (const name of [...EXAMPLES, 'index']) {
+    const page = await strict.page(`/examples/${name}.html`, { goto: false });
+    await page.addInitScript(() => {
+      window.__violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
+    });
+    const response = await page.goto(`${strict.origin}/examples/${name}.html`);
+    assert.equal(response.headers()['content-security-policy'], CSP, `${name} is served with the policy`);
+    if (name === 'iframe') {
+      await page.waitForFunction(() => /reported a height/.test(document.getElementById('frame-status').textContent), null, { timeout: 20000 });
+      const inner = page.frames().find((f) => f !== page.mainFrame());
+      assert.deepEqual(await inner.evaluate(() => window.__violations), [], 'no violations inside the frame');
+    } else if (name !== 'index') {
+      await allReady(page);
+      assert.deepEqual(await checkRealValues(page), []);
+    }
+    // Interact a little: hovering and switching steps must not trip the policy either.
+    if (name === 'strict-csp') {
+      await page.locator('attention-explorer >> button.next').click();
+      await page.locator('attention-explorer >> canvas.grid').first().hover({ position: { x: 80, y: 80 } });
+      await sleep(page, 100);
+      assert.match(await page.textContent('#csp-report'), /no violations/);
+    }
+    assert.deepEqual(await page.evaluate(() => window.__violations), [], `${name}: CSP violations`);
+    strict.assertClean(page);
+  }
+});
+
+test('the CSP check can fail: an inline style attribute is reported', async () => {
+  const page = await strict.page('/examples/strict-csp.html', { goto: false });
+  await page.addInitScript(() => {
+    window.__violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__violations.push(e.violatedDirective));
+  });
+  await page.goto(`${strict.origin}/examples/strict-csp.html`);
+  await allReady(page);
+  await page.evaluate(() => { document.body.insertAdjacentHTML('beforeend', '<p style="color: red">inline</p>'); });
+  await page.waitForFunction(() => window.__violations.length > 0);
+  assert.match((await page.evaluate(() => window.__violations)).join(' '), /style-src/);
+});
+
+test('iframe mode: query parameters set the widget, and the frame reports its height to the host', async () => {
+  const page = await env.page('/examples/iframe.html');
+  await page.waitForFunction(() => /reported a height/.test(document.getElementById('frame-status').textContent), null, { timeout: 20000 });
+  const inner = page.frames().find((f) => f !== page.mainFrame());
+  await allReady(inner);
+  const attrs = await inner.evaluate(() => { const el = document.querySelector('attention-explorer'); return [el.text, el.step, el.head, el.controls]; });
+  assert.deepEqual(attrs, ['we sat on the river bank and watched the water', 'weights', 1, 'minimal']);
+  const sizes = async () => page.evaluate(() => {
+    const f = document.querySelector('iframe');
+    return { frame: Math.round(f.getBoundingClientRect().height), inner: Math.ceil(f.contentDocument.querySelector('attention-explorer').getBoundingClientRect().height),
+      scroll: f.contentDocument.documentElement.scrollHeight, status: document.getElementById('frame-status').textContent };
+  });
+  const first = await sizes();
+  assert.equal(first.frame, first.inner, 'the host sized the frame to the reported height');
+  assert.ok(first.scroll <= first.frame, 'no scrollbar inside the frame');
+  // A smaller view: the frame follows, down as well as up.
+  await inner.evaluate(() => { document.querySelector('attention-explorer').step = 'scores'; document.querySelector('attention-explorer').text = 'hi'; });
+  await page.waitForFunction((h) => Math.round(document.querySelector('iframe').getBoundingClientRect().height) !== h, first.frame, { timeout: 10000 });
+  const second = await sizes();
+  assert.equal(second.frame, second.inner);
+  assert.ok(second.frame < first.frame, `a 2-token view is shorter (${second.frame} < ${first.frame})`);
+  env.assertClean(page);
+});
+
+test('iframe mode: the messages the frame posts', async () => {
+  const page = await env.page('/examples/index.html');
+  const messages = await page.evaluate(async () => {
+    const got = [];
+    window.addEventListener('message', (e) => got.push(e.data));
+    const f = document.createElement('iframe');
+    f.src = '../embed.html?text=the%20cat%20sat&step=scores&steps=scores%20weights&controls=none&theme=dark&transpose';
+    document.body.append(f);
+    for (let i = 0; i < 400 && !got.some((m) => m.type === 'attention-explorer:height' && m.height > 100); i++) await new Promise((r) => setTimeout(r, 25));
+    const el = f.contentDocument.querySelector('attention-explorer');
+    await el.ready;
+    const state = [el.text, el.step, el.steps, el.controls, el.theme, el.transpose];
+    el.step = 'weights';
+    for (let i = 0; i < 100 && !got.some((m) => m.type === 'attention-explorer:change'); i++) await new Promise((r) => setTimeout(r, 20));
+    return { got, state, rect: Math.ceil(el.getBoundingClientRect().height) };
+  });
+  assert.deepEqual(messages.state, ['the cat sat', 'scores', ['scores', 'weights'], 'none', 'dark', true]);
+  const heights = messages.got.filter((m) => m.type === 'attention-explorer:height');
+  assert.ok(heights.length >= 1);
+  assert.ok(heights.every((m) => Object.keys(m).join() === 'type,height' && Number.isInteger(m.height)), JSON.stringify(heights));
+  const change = messages.got.find((m) => m.type === 'attention-explorer:change');
+  assert.equal(change.state.step, 'weights');
+  assert.equal(change.state.text, 'the cat sat');
+  env.assertClean(page);
+});
+
+test('slides: arrow keys move slides, but inside a widget they belong to the widget', async () => {
+  const page = await env.page('/examples/slides.html#/2', { viewport: { width: 1280, height: 720 } });
+  await allReady(page);
+  const present = () => page.evaluate(() => [...document.querySelectorAll('.slides > section')].findIndex((s) => s.classList.contains('present')));
+  assert.equal(await present(), 2);
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await present(), 3);
+  assert.equal(new URL(page.url()).hash, '#/3');
+  await page.keyboard.press('ArrowLeft');
+  // focus the widget on slide 3 and press → there: the slide stays
+  await page.locator('.slides > section.present attention-explorer >> canvas.grid').focus();
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await present(), 2);
+  const box = await page.locator('.slides > section.present attention-explorer').boundingBox();
+  assert.ok(box.y + box.height <= 720, 'the widget fits on the slide');
+  env.assertClean(page);
+});
