@@ -14,6 +14,7 @@ function readHash() {
 
 function applyHash() {
   const want = readHash();
+  if (Object.keys(want).length === 0 && location.hash.length > 1) return; // a plain anchor such as #how
   for (const k of KEYS) {
     if (k in want) { if (explorer.getAttribute(k) !== want[k]) explorer.setAttribute(k, want[k]); }
     else if (k !== 'text') explorer.removeAttribute(k);

@@ -245,6 +245,12 @@ test('the URL restores the view, follows it, and back/forward work', async () =>
   await shadow(page, 'textarea').fill('a new sentence');
   await page.waitForFunction(() => decodeURIComponent(location.hash).includes('a new sentence'));
   assert.equal(await page.evaluate(() => history.length), len);
+  // an in-page anchor (the pitch links to #how) leaves the view alone
+  await page.evaluate(() => { location.hash = '#how'; });
+  await page.waitForTimeout(50);
+  assert.equal(await inEl(page, (el) => el.text), 'a new sentence');
+  await page.goBack();
+  await page.waitForFunction(() => location.hash.includes('step=weights'));
   // a reload restores the exact view
   await page.reload();
   await ready(page);
