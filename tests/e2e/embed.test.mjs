@@ -7,9 +7,9 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { start, ready } from './helpers.mjs';
+import { start, allReady, checkRealValues } from './helpers.mjs';
 
-export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
 const EXAMPLES = ['three-widgets', 'course-notes', 'slides', 'iframe', 'strict-csp'];
 const STRICT = Object.fromEntries([...EXAMPLES.map((n) => `/examples/${n}.html`), '/examples/index.html', '/embed.html']
   .map((p) => [p, { 'Content-Security-Policy': CSP }]));
@@ -23,73 +23,6 @@ after(async () => {
   await env.close();
   await strict.close();
 });
-
-/** Resolves when every <attention-explorer> in `frame` (a page or a frame) has rendered a real trace. */
-export async function allReady(frame) {
-  await frame.waitForFunction(() => {
-    const els = [...document.querySelectorAll('attention-explorer')];
-    return els.length > 0 && els.every((el) => el.trace && el.shadowRoot.querySelector('.ae-view section'));
-  }, null, { timeout: 20000 });
-}
-
-/**
- * In the page: for every element, checks that what is drawn is the trace of its own text, computed
- * independently of the view code (the numbers are re-formatted here from the trace and compared cell
- * by cell with the accessible table, bar labels, arrows or chips). Returns one line per mismatch.
- */
-export function checkRealValues(frame) {
-  return frame.evaluate(async () => {
-    // A printed number (−, −∞, a·10^−n) back to a value and the precision it was printed with.
-    const parse = (str) => {
-      const m = /^(−|-)?(\d+)(?:\.(\d+))?(?:·10\^(−|-)?(\d+))?$/.exec(str.trim());
-      if (str.trim() === '−∞') return { v: -Infinity, tol: 0 };
-      if (!m) return null;
-      const e = m[5] ? (m[4] ? -1 : 1) * Number(m[5]) : 0, d = m[3] ? m[3].length : 0;
-      return { v: (m[1] ? -1 : 1) * Number(`${m[2]}.${m[3] ?? '0'}`) * 10 ** e, tol: 0.51 * 10 ** (e - d) };
-    };
-    const same = (str, v) => { const p = parse(str); return p !== null && (p.v === v || Math.abs(p.v - v) <= p.tol * (1 + 1e-6)); };
-    const bad = [];
-    for (const el of document.querySelectorAll('attention-explorer')) {
-      const who = `#${el.id || [...document.querySelectorAll('attention-explorer')].indexOf(el)} (${el.step})`;
-      const t = el.trace;
-      if (!t) { bad.push(`${who}: no trace`); continue; }
-      if (t.dropped_tokens === 0 && t.tokens.map((x) => x.text).join('') !== el.text) bad.push(`${who}: the trace's tokens do not spell the element's text`);
-      const section = el.shadowRoot.querySelector(`.ae-view section[data-step="${el.step}"]`);
-      if (!section) { bad.push(`${who}: no section for the step`); continue; }
-      const T = t.tokens.length;
-      if (['scores', 'scaled', 'masked', 'weights'].includes(el.step)) {
-        const m = t.layers[el.layer].heads[el.head][el.step];
-        const details = section.querySelector('details.numbers');
-        details.open = true;
-        for (let i = 0; i < 50 && !details.querySelector('table'); i++) await new Promise((r) => setTimeout(r, 20));
-        const cells = [...details.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent));
-        if (cells.length !== T || cells.some((r) => r.length !== T)) bad.push(`${who}: expected a ${T}×${T} table, found ${cells.length} rows`);
-        else for (let q = 0; q < T; q++) for (let k = 0; k < T; k++) {
-          const want = m.data[q * T + k];
-          if (!same(cells[q][k], want)) bad.push(`${who}: cell ${q},${k} shows ${cells[q][k]}, the trace has ${want}`);
-        }
-        if (!section.querySelector('canvas.grid')) bad.push(`${who}: no grid drawn`);
-      } else if (el.step === 'predict') {
-        const shown = [...section.querySelectorAll('svg.bars .num-out')].map((x) => x.textContent);
-        const want = t.predict.top.map((c) => c.prob * 100);
-        if (shown.length !== want.length || shown.some((x, i) => !x.endsWith('%') || !same(x.slice(0, -1).replace(/e([+-]?\d+)$/, (_, n) => `·10^${n.replace('-', '−').replace('+', '')}`), want[i]))) {
-          bad.push(`${who}: bars show ${shown}, the trace has ${want.map((x) => `${x}%`)}`);
-        }
-        const sum = t.predict.top.reduce((a, c) => a + c.prob, 0);
-        if (!(sum > 0 && sum <= 1.0001)) bad.push(`${who}: top probabilities sum to ${sum}`);
-      } else if (el.step === 'update') {
-        const arrows = section.querySelectorAll('svg.map line.move').length;
-        if (arrows !== T) bad.push(`${who}: expected ${T} arrows, found ${arrows}`);
-      } else if (el.step === 'tokens') {
-        const chips = section.querySelectorAll('.chip').length;
-        if (chips !== T) bad.push(`${who}: expected ${T} chips, found ${chips}`);
-      }
-      const credit = el.shadowRoot.querySelector('.credit')?.textContent ?? '';
-      if (!credit.includes(`${t.config.n_heads} heads`)) bad.push(`${who}: the credit line does not describe the loaded model: ${credit}`);
-    }
-    return bad;
-  });
-}
 
 const sleep = (page, ms = 40) => page.evaluate((t) => new Promise((r) => setTimeout(r, t)), ms);
 
