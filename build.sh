@@ -71,6 +71,13 @@ bench() {
   bash benches/run.sh
 }
 
+dist() {
+  setup
+  build
+  log "dist/: the modules, the wasm, the single file, embed.html, package.json, LICENSE (tools/dist.mjs)"
+  node tools/dist.mjs
+}
+
 eval_model() {
   bash trainer/setup.sh
   mkdir -p target
@@ -88,6 +95,7 @@ case "${1:-}" in
   serve) serve ;;
   test) test_all ;;
   bench) bench ;;
+  dist) dist ;;
   eval-model) eval_model ;;
   train) train ;;
   *) sed -n '2,13p' "$0" >&2; exit 2 ;;
