@@ -1,7 +1,7 @@
 // Page timings in headless Chromium (Playwright performance marks), merged into target/bench.json:
 //   page_first_render_ms  navigation start → the element's first real render (warm cache; median of 7)
 //   keystroke_ms          one keystroke in the text box → trace recomputed, view rebuilt and laid out,
-//                         for a text of 32 tokens (or the model's context if smaller), weights step (median of 40)
+//                         for a text of ~32 tokens (or the model's context if smaller), weights step (median of 40)
 //   page_bytes_gz         everything index.html downloads, each file gzipped (level 9), summed
 // Usage: node benches/page.mjs   (after ./build.sh build)
 
@@ -38,21 +38,25 @@ try {
     const el = document.querySelector('attention-explorer');
     const box = el.shadowRoot.querySelector('textarea');
     const target = Math.min(32, el.model.config.context);
-    let base = 'a fluffy blue creature roamed the verdant forest';
-    while (el._engine.countTokens(base) < target - 2) base += ' and the river bank';
-    const times = [];
-    let word = '';
+    // A text of `target` tokens whose last word changes at every keystroke (never the same text twice).
+    const words = 'a fluffy blue creature roamed the verdant forest and sat on the river bank by the old mill'.split(' ');
+    const texts = [];
     for (let i = 0; i < 41; i++) {
-      word += 'abcdefghijklmnopqrstuvwxyz'[i % 26];
+      let t = `${'abcdefghijklmnopqrstuvwxyz'[i % 26]}${i}`;
+      for (let w = 0; el._engine.countTokens(t) < target; w++) t = `${words[w % words.length]} ${t}`;
+      texts.push(t);
+    }
+    const times = [];
+    for (let i = 0; i < texts.length; i++) {
       const t0 = performance.now();
-      box.value = `${base} ${word}`;
+      box.value = texts[i];
       box.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
       await null; // the element renders in a microtask queued by the input
       void el.shadowRoot.querySelector('.ae-view').getBoundingClientRect(); // style + layout of the new view
       times.push(performance.now() - t0);
       await new Promise((res) => requestAnimationFrame(() => setTimeout(res, 0)));
     }
-    return { times: times.slice(1), tokens: el.trace.tokens.length };
+    return { times: times.slice(1), tokens: Math.round(texts.slice(1).reduce((n, t) => n + Math.min(el._engine.countTokens(t), el.model.config.context), 0) / (texts.length - 1)) };
   });
   env.assertClean(page);
 

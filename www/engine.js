@@ -30,11 +30,16 @@ export function loadEngine() {
       } catch (e) {
         throw new Error(`the model could not be loaded (${e && e.message ? e.message : e})`);
       }
-      return new Engine(new mod.Explorer());
+      mark('attention-explorer:wasm-ready');
+      const engine = new Engine(new mod.Explorer());
+      mark('attention-explorer:model-ready');
+      return engine;
     })();
   }
   return shared;
 }
+
+const mark = (name) => { if (typeof performance !== 'undefined' && performance.mark) performance.mark(name); };
 
 const CACHE = 12;
 
