@@ -4,14 +4,14 @@
 //! - `matmul` computes C in 4×8 tiles held in eight f32x4 accumulators. Per step p it loads two
 //!   vectors from row p of B, broadcasts four elements of column p of A (`v128.load32_splat`) and
 //!   does eight multiply-adds. Eight accumulators, two B vectors and a broadcast fit V8's sixteen
-//!   xmm registers on x64 (an 8×8 tile needs sixteen accumulators and spills). From 8 rows of A on,
-//!   each 8-column strip of B is first copied into a contiguous (k×8) panel, zero-padded past n
-//!   (see [`PACK_FROM_ROWS`] for why); with fewer rows B is read in place, leftover columns by a
+//!   xmm registers on x64 (an 8×8 tile needs sixteen accumulators and spills). For tall A and wide
+//!   B each 8-column strip of B is first copied into a contiguous (k×8) panel, zero-padded past n
+//!   (see [`PACK_FROM_ROWS`] for when and why); otherwise B is read in place, leftover columns by a
 //!   4-wide tile shifted left to overlap the previous one (the overlap recomputes identical
 //!   values), and plain loops only when n < 4. Leftover rows use 1–3-row tiles. Every lane sums
 //!   p = 0, 1, …, k−1 in order, exactly as the scalar spec does, so results are bit-identical to it.
-//! - `matmul_bt` (C = A·Bᵀ) copies Bᵀ eight columns at a time into a zero-padded (k×8) panel and runs
-//!   the same tiles over it. With fewer than four rows of A (the unembedding: one vector against the
+//! - `matmul_bt` (C = A·Bᵀ) copies Bᵀ eight columns at a time into a zero-padded (k×8) panel
+//!   (transposing 4×4 blocks in registers) and runs the same tiles over it. With fewer than four rows of A (the unembedding: one vector against the
 //!   vocabulary) the copy would cost as much as the product, so it takes four dot products at once.
 //! - `softmax_rows`: vector max, then the vectorised [`exp`] of x − max with the sum in f64, then
 //!   one multiply by 1/sum. x − max is taken exactly (TwoSum), so large spreads cost no accuracy.
@@ -99,7 +99,7 @@ unsafe fn strip<const V: usize>(a: *const f32, m: usize, k: usize, b: *const f32
 /// C (m×n) ← A (m×k) · B (k×n); see [`super::scalar::matmul`].
 pub fn matmul(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     check_matmul("matmul", a.len(), b.len(), c.len(), m, k, n);
-    if m < PACK_FROM_ROWS {
+    if m < PACK_FROM_ROWS || n < PACK_FROM_COLS {
         return matmul_in_place(a, b, c, m, k, n);
     }
     // panel (k×8): panel[p·8 + q] = B[p, j + q], zero for columns past n
@@ -117,12 +117,14 @@ pub fn matmul(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize)
     });
 }
 
-/// From this many rows of A on, `matmul` copies each 8-column strip of B into a contiguous panel
-/// first: the strip is then read once per 4-row tile from consecutive addresses. Reading it in
-/// place strides by a whole row of B per step, and at n = 512 (or 256, 1024) those addresses fall
-/// into a few L1 cache sets and evict each other; with fewer rows there is too little reuse to pay
-/// for the copy.
+/// From PACK_FROM_ROWS rows of A and PACK_FROM_COLS columns of B on, `matmul` copies each
+/// 8-column strip of B into a contiguous panel first, which is then read once per 4-row tile from
+/// consecutive addresses. Read in place, the strip strides by a whole row of B per step; from
+/// n = 256 on (1 KB rows) those addresses fall into few L1 cache sets and evict each other. With
+/// fewer rows there is too little reuse to pay for the copy, and with narrower B the copy measured
+/// slightly slower than reading in place (T×T·Dh, T×Dh·D at T = 64).
 const PACK_FROM_ROWS: usize = 8;
+const PACK_FROM_COLS: usize = 256;
 
 /// C ← A·B reading B in place (few rows of A).
 fn matmul_in_place(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
@@ -182,15 +184,43 @@ pub fn matmul_bt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usi
     if m < MR {
         return dot_rows(a, b, c, m, k, n);
     }
-    // panel (k×8): panel[p·8 + q] = B[j + q, p], zero for columns past n
-    gemm_panels(a, c, m, k, n, |panel, j, w| {
-        for q in 0..8 {
-            let column = b.get((j + q) * k..(j + q + 1) * k).filter(|_| q < w);
-            for p in 0..k {
-                panel[p * 8 + q] = column.map_or(0.0, |col| col[p]);
+    gemm_panels(a, c, m, k, n, |panel, j, w| pack_transposed(panel, b, k, j, w));
+}
+
+/// panel (k×8) ← columns [j, j + w) of Bᵀ, zero-padded: panel[p·8 + q] = B[j + q, p] (B is n×k).
+/// Four rows of B are read four floats at a time and transposed in registers (4×4 blocks).
+fn pack_transposed(panel: &mut [f32], b: &[f32], k: usize, j: usize, w: usize) {
+    debug_assert!(panel.len() == k * 8 && b.len() >= (j + w) * k);
+    let k4 = k & !3;
+    for q0 in [0, 4] {
+        let row = |i: usize| (q0 + i < w).then(|| &b[(j + q0 + i) * k..(j + q0 + i + 1) * k]);
+        let rows = [row(0), row(1), row(2), row(3)];
+        for p in (0..k4).step_by(4) {
+            // SAFETY: p + 4 ≤ k4 ≤ k = the length of every row.
+            let load = |r: Option<&[f32]>| r.map_or(f32x4_splat(0.0), |r| unsafe { v128_load(r.as_ptr().add(p) as *const v128) });
+            let (r0, r1, r2, r3) = (load(rows[0]), load(rows[1]), load(rows[2]), load(rows[3]));
+            let t0 = i32x4_shuffle::<0, 4, 1, 5>(r0, r1);
+            let t1 = i32x4_shuffle::<2, 6, 3, 7>(r0, r1);
+            let t2 = i32x4_shuffle::<0, 4, 1, 5>(r2, r3);
+            let t3 = i32x4_shuffle::<2, 6, 3, 7>(r2, r3);
+            let columns = [
+                i32x4_shuffle::<0, 1, 4, 5>(t0, t2),
+                i32x4_shuffle::<2, 3, 6, 7>(t0, t2),
+                i32x4_shuffle::<0, 1, 4, 5>(t1, t3),
+                i32x4_shuffle::<2, 3, 6, 7>(t1, t3),
+            ];
+            for (i, &col) in columns.iter().enumerate() {
+                let dst = &mut panel[(p + i) * 8 + q0..(p + i) * 8 + q0 + 4];
+                // SAFETY: dst holds four floats.
+                unsafe { v128_store(dst.as_mut_ptr() as *mut v128, col) };
             }
         }
-    });
+        for p in k4..k {
+            for (i, r) in rows.iter().enumerate() {
+                panel[p * 8 + q0 + i] = r.map_or(0.0, |r| r[p]);
+            }
+        }
+    }
 }
 
 /// matmul_bt for few rows: each output is a dot product of a row of A and a row of B, four at once.
