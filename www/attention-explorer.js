@@ -346,7 +346,9 @@ export class AttentionExplorer extends HTMLElement {
     root.addEventListener('ae-value', (e) => { this._highlight(e.detail.tok); this._showDetail([h('p', { text: e.detail.text })]); });
     root.addEventListener('ae-token', (e) => this._highlight(e.detail.tok));
     root.addEventListener('ae-cell', (e) => {
-      const section = e.composedPath()[0].closest('section');
+      const origin = e.composedPath()[0];
+      if (origin.closest('.baseline')) { this._highlight(e.detail.q); return; } // the comparison grid has no arithmetic panel
+      const section = origin.closest('section');
       if (!this._cell || this._cell.section !== section || this._cell.q !== e.detail.q || this._cell.k !== e.detail.k) this._focusCell(section, e.detail.q, e.detail.k);
     });
     b.view.addEventListener('pointerleave', () => this._highlight(null));
@@ -552,7 +554,7 @@ export class AttentionExplorer extends HTMLElement {
     if (!section) return;
     const m = stepById(section.dataset.step);
     this._cell = { section, q, k };
-    const grid = section.querySelector('.grid');
+    const grid = section.querySelector('.grid:not(.baseline .grid)');
     if (grid && grid.__cursor) grid.__cursor(q, k);
     this._highlight(q);
     if (m.cellDetails) this._showDetail(m.cellDetails(this._trace, this._stepState(), q, k));

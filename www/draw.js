@@ -533,8 +533,14 @@ export function embeddingMap(o) {
     g.append(s('text', { x: lx + 6, y: ly - 5, class: 'point-label', 'data-tok': i, text: tokenLabel(labels[i], 14) }));
   }
   svg.append(g);
+  const coords = { shape: [T, arrowsTo ? 4 : 2], data: new Float32Array(T * (arrowsTo ? 4 : 2)) };
+  for (let i = 0; i < T; i++) {
+    const r = arrowsTo ? [at(points, i, 0), at(points, i, 1), at(arrowsTo, i, 0), at(arrowsTo, i, 1)] : [at(points, i, 0), at(points, i, 1)];
+    coords.data.set(r, i * r.length);
+  }
   const fig = h('figure', { class: 'figure' }, h('div', { class: 'scroll' }, svg),
-    h('figcaption', { class: 'muted', text: o.note ?? 'A fixed 2-D projection of the model’s embedding space (its two leading principal components). Grey dots: common vocabulary tokens.' }));
+    h('figcaption', { class: 'muted', text: o.note ?? 'A fixed 2-D projection of the model’s embedding space (its two leading principal components). Grey dots: common vocabulary tokens.' }),
+    matrixTable(`${caption}: map coordinates`, coords, labels, arrowsTo ? ['x before', 'y before', 'x after', 'y after'] : ['x', 'y'], { rowHead: 'token' }));
   return registerExport(fig, () => svg.cloneNode(true));
 }
 

@@ -1,4 +1,5 @@
 // Step `weights`: softmax across each row, A = softmax(S/√d + M).
+import { h } from '../draw.js';
 import { attentionView, gridShape, headOf, labelsOf, maskLine, softmaxLines, table } from './common.js';
 
 export const id = 'weights';
@@ -13,6 +14,14 @@ export function explain(trace) {
   ];
 }
 
-export const render = (trace, state, ctx) => attentionView(trace, state, 'weights', { kind: 'seq', rowSums: true, legendLabel: 'attention weight (0 to 1)' }, ctx);
+export function render(trace, state, ctx) {
+  const view = attentionView(trace, state, 'weights', { kind: 'seq', rowSums: true, legendLabel: 'attention weight (0 to 1)' }, ctx);
+  if (!ctx.baseline) return view;
+  // An ablation is on: the same head of the unablated model, for comparison.
+  return h('div', { class: 'figs' },
+    h('div', {}, h('div', { class: 'fig-title', text: 'With the ablations' }), view),
+    h('div', { class: 'baseline' }, h('div', { class: 'fig-title', text: 'Without them (the model as trained)' }),
+      attentionView(ctx.baseline, state, 'weights', { kind: 'seq', rowSums: true, legendLabel: 'attention weight without ablations' }, ctx)));
+}
 export const data = (trace, state) => ({ tables: [table('weights', headOf(trace, state).weights, labelsOf(trace), labelsOf(trace))] });
 export const cellDetails = (trace, state, q, k) => [maskLine(trace, state, q, k), ...softmaxLines(trace, state, q, k)];
