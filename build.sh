@@ -89,6 +89,43 @@ train() {
   trainer/.venv/bin/python trainer/train.py
 }
 
+# Runs every cargo-fuzz target in fuzz/ for FUZZ_SECONDS (default 60) each, seeded with the fixture
+# files, and prints executions and crashes per target. New corpus entries stay in fuzz/corpus/, crashing
+# inputs in fuzz/artifacts/<target>/ (each becomes a test in tests/regressions.rs). Fails on any crash.
+fuzz() {
+  command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+  rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+  local secs="${FUZZ_SECONDS:-60}" seeds summary crashed=0 target
+  seeds="$(mktemp -d)"
+  summary="$(mktemp)"
+  for target in $(cd fuzz && cargo +nightly fuzz list); do
+    mkdir -p "fuzz/corpus/$target" "fuzz/artifacts/$target" "$seeds/$target"
+    case "$target" in
+      tokenizer_json) cp tests/fixtures/tiny/tokenizer.json tests/fixtures/tiny/tokenizer_bytelevel.json "$seeds/$target/" ;;
+      weights_load) cp tests/fixtures/tiny/*.safetensors "$seeds/$target/" ;;
+      *) printf '%s' 'a fluffy blue creature roamed the verdant forest' >"$seeds/$target/ascii"
+         printf 'Mr Dursley said 123 hello. 👩‍👩‍👧 שלום e\xcc\x81 <|endoftext|>\t\0' >"$seeds/$target/mixed" ;;
+    esac
+    local before after out status=0
+    before="$(find "fuzz/artifacts/$target" -type f | wc -l)"
+    log "fuzz $target for ${secs}s"
+    out="$(mktemp)"
+    (cd fuzz && cargo +nightly fuzz run -a "$target" "corpus/$target" "$seeds/$target" -- \
+      -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1) >"$out" 2>&1 || status=$?
+    tail -n 25 "$out" >&2
+    after="$(find "fuzz/artifacts/$target" -type f | wc -l)"
+    printf '%-22s %12s executions  %s crash(es)%s\n' "$target" \
+      "$(sed -n 's/^stat::number_of_executed_units: *//p' "$out" | tail -n 1)" "$((after - before))" \
+      "$([ "$status" -ne 0 ] && echo "  (exit $status, see fuzz/artifacts/$target)")" >>"$summary"
+    [ "$status" -eq 0 ] && [ "$after" -eq "$before" ] || crashed=1
+    rm -f "$out"
+  done
+  log "fuzz summary (${secs}s per target)"
+  cat "$summary"
+  rm -rf "$seeds" "$summary"
+  return "$crashed"
+}
+
 case "${1:-}" in
   setup) setup ;;
   build) setup; build ;;
@@ -98,5 +135,6 @@ case "${1:-}" in
   dist) dist ;;
   eval-model) eval_model ;;
   train) train ;;
+  fuzz) fuzz ;;
   *) sed -n '2,13p' "$0" >&2; exit 2 ;;
 esac
