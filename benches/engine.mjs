@@ -101,11 +101,12 @@ const rand = (lo, hi) => {
 const pkgDir = path.resolve(ROOT, args.pkg ?? 'www/pkg');
 const pkgJs = path.join(pkgDir, 'attention_explorer.js');
 const pkgWasm = path.join(pkgDir, 'attention_explorer_bg.wasm');
+let pkg = null;
 let explorer = null;
 let config = null;
 let modelName = null;
 if (fs.existsSync(pkgJs) && fs.existsSync(pkgWasm)) {
-  const pkg = await import(pathToFileURL(pkgJs).href);
+  pkg = await import(pathToFileURL(pkgJs).href);
   pkg.initSync({ module: fs.readFileSync(pkgWasm) });
   explorer = new pkg.Explorer();
   ({ config, name: modelName } = explorer.info());
@@ -236,33 +237,83 @@ for (const s of softmaxCases) {
 
 /** FLOPs of the forward pass the issue counts: every projection, scores and mixing over all T×T
  *  pairs, the MLP, and the unembedding of one position. */
-function forwardFlops(t) {
-  const { n_layers: L, d_model: d, n_heads: h, d_head: dh, d_mlp: f, vocab_size: v } = config;
+function forwardFlops(cfg, t) {
+  const { n_layers: L, d_model: d, n_heads: h, d_head: dh, d_mlp: f, vocab_size: v } = cfg;
   const layer = 2 * t * d * 3 * h * dh + 2 * (2 * h * t * t * dh) + 2 * t * h * dh * d + (f > 0 ? 2 * 2 * t * d * f : 0);
   return L * layer + 2 * d * v;
 }
 
-/** A text of exactly `want` tokens (or the nearest above it): the shortest prefix of a passage. */
-function textOf(want) {
+/** A text of exactly `want` tokens for this explorer's tokenizer (or the nearest above it): the
+ *  shortest prefix of a passage. */
+function textOf(ex, want) {
   const passage = ('The cat sat on the mat because it was warm, and the dog watched the cat from the door. ' +
     'When the sun went down, the cat went inside and the dog followed it to the kitchen, where dinner was waiting. ').repeat(8);
-  let best = passage;
   for (let len = 1; len <= passage.length; len++) {
-    const c = explorer.countTokens(passage.slice(0, len));
-    if (c === want) return passage.slice(0, len);
-    if (c > want) { best = passage.slice(0, len); break; }
+    if (ex.countTokens(passage.slice(0, len)) >= want) return passage.slice(0, len);
   }
-  return best;
+  return passage;
 }
 
-const analyze = [];
+/** Median ms of ex.analyze(text, {}) for texts of 8, 32 and 64 tokens (as far as the context
+ *  allows), after a JIT warm-up, in interleaved rounds. */
+function analyzeFigures(ex, cfg) {
+  const texts = [8, 32, 64].filter((t) => t <= cfg.context).map((t) => ({ text: textOf(ex, t) }));
+  for (const t of texts) t.tokens = ex.countTokens(t.text);
+  for (let i = 0; i < 5; i++) texts.forEach((t) => ex.analyze(t.text, {}));
+  const ms = run(texts.map((t) => ({ key: t.tokens, fn: (reps) => { for (let r = 0; r < reps; r++) ex.analyze(t.text, {}); } })));
+  return texts.map((t) => ({
+    tokens: t.tokens, median_ms: ms[t.tokens],
+    gflops: forwardFlops(cfg, t.tokens) / (ms[t.tokens] * 1e6), mflop: forwardFlops(cfg, t.tokens) / 1e6,
+  }));
+}
+
+/** A safetensors file (model/FORMAT.md) with random weights of the given shape: what the trained
+ *  model will cost before it exists. Projections uniform in ±1/√fan_in, norms 1 and 0. */
+function syntheticWeights(cfg) {
+  const { vocab_size: v, d_model: d, n_layers: L, n_heads: h, d_head: dh, d_mlp: f, context: c } = cfg;
+  const tensors = [['tok_emb', [v, d], 1], ['pos_emb', [c, d], 1]];
+  for (let i = 0; i < L; i++) {
+    const p = `layers.${i}.`;
+    tensors.push([p + 'ln1.weight', [d], 'one'], [p + 'ln1.bias', [d], 'zero']);
+    for (const w of ['w_q', 'w_k', 'w_v']) tensors.push([p + 'attn.' + w, [d, h * dh], 1 / Math.sqrt(d)]);
+    tensors.push([p + 'attn.w_o', [h * dh, d], 1 / Math.sqrt(h * dh)]);
+    if (f > 0) {
+      tensors.push([p + 'ln2.weight', [d], 'one'], [p + 'ln2.bias', [d], 'zero']);
+      tensors.push([p + 'mlp.w_in', [d, f], 1 / Math.sqrt(d)], [p + 'mlp.b_in', [f], 'zero']);
+      tensors.push([p + 'mlp.w_out', [f, d], 1 / Math.sqrt(f)], [p + 'mlp.b_out', [d], 'zero']);
+    }
+  }
+  tensors.push(['ln_f.weight', [d], 'one'], ['ln_f.bias', [d], 'zero']);
+  const header = { __metadata__: { format: 'attention-explorer/1', name: 'random weights at the design shape', config: JSON.stringify(cfg) } };
+  let offset = 0;
+  const data = tensors.map(([name, shape, init]) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const x = new Float32Array(n).map(() => (init === 'one' ? 1 : init === 'zero' ? 0 : rand(-init, init)));
+    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + 4 * n] };
+    offset += 4 * n;
+    return x;
+  });
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const out = new Uint8Array(8 + json.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(new TextEncoder().encode(json), 8);
+  let at = 8 + json.length;
+  for (const x of data) { out.set(new Uint8Array(x.buffer), at); at += x.byteLength; }
+  return out;
+}
+
+let analyze = [];
+let analyzeDesign = [];
+const DESIGN = { vocab_size: V, d_model: D, n_layers: 2, n_heads: D / Dh, d_head: Dh, d_mlp: F, context: T, ln_eps: 1e-5 };
 if (explorer) {
-  const texts = [8, 32, 64].filter((t) => t <= config.context).map((t) => ({ want: t, text: textOf(t) }));
-  for (const t of texts) t.tokens = explorer.countTokens(t.text);
-  for (let i = 0; i < 5; i++) texts.forEach((t) => explorer.analyze(t.text, {})); // warm up the JIT
-  const ms = run(texts.map((t) => ({ key: t.tokens, fn: (reps) => { for (let r = 0; r < reps; r++) explorer.analyze(t.text, {}); } })));
-  for (const t of texts) {
-    analyze.push({ tokens: t.tokens, median_ms: ms[t.tokens], gflops: forwardFlops(t.tokens) / (ms[t.tokens] * 1e6), mflop: forwardFlops(t.tokens) / 1e6 });
+  analyze = analyzeFigures(explorer, config);
+  const designShaped = ['vocab_size', 'd_model', 'n_layers', 'n_heads', 'd_head', 'd_mlp', 'context'].every((key) => config[key] === DESIGN[key]);
+  if (!designShaped) {
+    // the built-in model is not (yet) the design shape: time random weights of that shape too, with
+    // the test tokenizer (its ids all fit a 4096-token vocabulary)
+    const tokenizer = fs.readFileSync(path.join(ROOT, 'tests/fixtures/tiny/tokenizer.json'));
+    analyzeDesign = analyzeFigures(pkg.Explorer.fromBytes(syntheticWeights(DESIGN), tokenizer), DESIGN);
   }
 }
 
@@ -292,10 +343,12 @@ console.log('\nsoftmax, ns per element');
 for (const s of softmax) {
   console.log(`  ${s.rows}×${s.cols}${s.causal ? ' causal' : ''}: simd ${s.simd_ns_per_elem.toFixed(3)}, scalar ${s.scalar_ns_per_elem.toFixed(3)} (×${(s.scalar_ns_per_elem / s.simd_ns_per_elem).toFixed(2)}); max relative error simd ${s.max_rel_err.toExponential(2)}, scalar ${s.scalar_max_rel_err.toExponential(2)}   ${s.what}`);
 }
-if (explorer) {
-  console.log(`\nanalyze (${modelName}: ${JSON.stringify(config)})`);
-  for (const a of analyze) console.log(`  ${String(a.tokens).padStart(3)} tokens: ${a.median_ms.toFixed(3)} ms, ${a.mflop.toFixed(1)} MFLOP, ${a.gflops.toFixed(2)} GFLOP/s`);
-}
+const printAnalyze = (title, rows) => {
+  console.log(`\nanalyze, ${title}`);
+  for (const a of rows) console.log(`  ${String(a.tokens).padStart(3)} tokens: ${a.median_ms.toFixed(3)} ms, ${a.mflop.toFixed(1)} MFLOP, ${a.gflops.toFixed(2)} GFLOP/s`);
+};
+if (explorer) printAnalyze(`built-in model (${modelName}: ${JSON.stringify(config)})`, analyze);
+if (analyzeDesign.length) printAnalyze(`random weights at the design shape ${JSON.stringify(DESIGN)}`, analyzeDesign);
 console.log('\nsizes', JSON.stringify(sizes));
 console.log(`load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
 
@@ -314,6 +367,7 @@ const merged = {
   softmax: softmax[0],
   softmax_cases: softmax,
   ...(explorer ? { analyze, analyze_model: { name: modelName, config } } : {}),
+  ...(analyzeDesign.length ? { analyze_design_shape: analyzeDesign, analyze_design_config: DESIGN } : {}),
   ...sizes,
 };
 fs.writeFileSync(out, JSON.stringify(merged, null, 2) + '\n');
