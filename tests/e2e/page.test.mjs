@@ -168,8 +168,11 @@ test('heads, layers, ablations, axes and the lines view', async () => {
   await shadow(page, 'input.opt-scale').check();
   // mask off: no −∞ anywhere, and no hatched cells
   await shadow(page, 'input.opt-causal').uncheck();
-  r = await inEl(page, (el) => ({ causal: el.trace.options.causal, inf: el.trace.layers[el.layer].heads[el.head].masked.data.some((v) => v === -Infinity), hatched: el.viewSvg().querySelectorAll('rect.cell.masked').length }));
-  assert.deepEqual(r, { causal: false, inf: false, hatched: 0 });
+  r = await inEl(page, (el, root) => ({ causal: el.trace.options.causal, inf: el.trace.layers[el.layer].heads[el.head].masked.data.some((v) => v === -Infinity),
+    hatched: el.viewSvg().querySelector('svg.grid').querySelectorAll('rect.cell.masked').length, grids: root.querySelectorAll('.ae-view canvas.grid').length,
+    baselineHatched: [...el.viewSvg().querySelectorAll('svg.grid')][1]?.querySelectorAll('rect.cell.masked').length }));
+  const T = await inEl(page, (el) => el.trace.tokens.length);
+  assert.deepEqual(r, { causal: false, inf: false, hatched: 0, grids: 2, baselineHatched: (T * (T - 1)) / 2 }, 'the ablated weights, and beside them the model as trained');
   await shadow(page, 'input.opt-causal').check();
   // axes switch: the titles swap
   const titles = () => inEl(page, (el) => [...el.viewSvg().querySelectorAll('.axis-title')].map((t) => t.textContent));
