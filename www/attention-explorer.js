@@ -490,10 +490,14 @@ export class AttentionExplorer extends HTMLElement {
 
   /** The theme's colours, for what is drawn on canvases (CSS cannot reach canvas pixels). */
   _colours() {
+    const key = `${this.theme}:${this._scheme && this._scheme.matches}`;
+    if (this._colourCache && this._colourCache.key === key) return this._colourCache.value;
     const cs = getComputedStyle(this);
     const v = (name, fallback) => cs.getPropertyValue(name).trim() || fallback;
-    return { fg: v('--ae-fg', '#1d1d1f'), muted: v('--ae-muted', '#5d6168'), accent: v('--ae-accent', '#b4440f'), focus: v('--ae-focus', '#0b57d0'),
+    const value = { fg: v('--ae-fg', '#1d1d1f'), muted: v('--ae-muted', '#5d6168'), accent: v('--ae-accent', '#b4440f'), focus: v('--ae-focus', '#0b57d0'),
       maskBg: v('--ae-mask-bg', '#e9eaee'), maskLine: v('--ae-mask-line', '#9aa0a8') };
+    this._colourCache = { key, value };
+    return value;
   }
 
   _stepState() {
@@ -512,7 +516,7 @@ export class AttentionExplorer extends HTMLElement {
       colours: this._colours(),
       setOption: (k, v) => { this.options = { [k]: v }; },
     };
-    const n = STEP_IDS.indexOf(id) + 1;
+    const n = this.steps.indexOf(id) + 1; // numbered within the steps offered, as in the step list
     const scopeNote = m.scope === 'head' ? this._where(t, st, true) : m.scope === 'layer' && t.config.n_layers > 1 ? this._where(t, st, false) : '';
     let body;
     try {
