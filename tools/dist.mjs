@@ -191,17 +191,23 @@ function cargoField(name) {
   return m[1];
 }
 
-/** MODEL.md's sections about licences, data and credits (the pretrained parts' terms travel with the wasm). */
-function modelCredits() {
+/** The built-in model's data card, whole: its licence, data sources and credits travel with the wasm. */
+function modelCard() {
   const file = path.join(ROOT, 'model/MODEL.md');
-  if (!fs.existsSync(file)) return null;
-  const md = fs.readFileSync(file, 'utf8');
-  const sections = md.split(/^(?=#{2,3} )/m).filter((s) => /^#{2,3} .*(licen[cs]e|credit|data|corpus|attribution|source)/im.test(s.split('\n')[0]));
-  return sections.length ? sections.join('\n').trim() : md.trim();
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : null;
+}
+
+/** What LICENSE says when the data card is missing (the same choice as build.rs makes for the model). */
+function missingCard() {
+  if (fs.existsSync(path.join(ROOT, 'model/model.safetensors'))) {
+    console.warn('tools/dist.mjs: warning: expected model/MODEL.md (the trained model\'s data card) for LICENSE, found none');
+    return 'model/MODEL.md (the data card: corpus, licence, training) did not exist when this dist/ was built: see the\nproject\'s model/MODEL.md for the licence and credits of the data the built-in model was trained on.';
+  }
+  return 'The built-in model is the project\'s own tiny test model (tests/fixtures/tiny: seeded random weights, no\ntraining data), covered by the MIT licence above.';
 }
 
 function license(version) {
-  const credits = modelCredits();
+  const card = modelCard();
   return `MIT License
 
 Copyright (c) 2026 the attention-explorer contributors
@@ -223,10 +229,10 @@ USE OR OTHER DEALINGS IN THE SOFTWARE.
 
 -------------------------------------------------------------------------------------------------------
 The built-in model (compiled into pkg/attention_explorer_bg.wasm and attention-explorer.single.js,
-version ${version})
+version ${version}): its data card, model/MODEL.md, with the licences and credits of its data
 -------------------------------------------------------------------------------------------------------
 
-${credits ?? 'model/MODEL.md (the data card: corpus, licence, training) did not exist when this dist/ was built; the built-in\nmodel is the project\'s own test model, made by the project and covered by the MIT licence above.'}
+${card ?? missingCard()}
 `;
 }
 
