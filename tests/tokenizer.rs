@@ -11,6 +11,8 @@ const TINY: &[u8] = include_bytes!("fixtures/tiny/tokenizer.json");
 const TINY_PARITY: &str = include_str!("fixtures/tiny/tokenizer_parity.json");
 const BYTELEVEL: &[u8] = include_bytes!("fixtures/tiny/tokenizer_bytelevel.json");
 const BYTELEVEL_PARITY: &str = include_str!("fixtures/tiny/tokenizer_bytelevel_parity.json");
+const SHIPPED: &[u8] = include_bytes!("../model/tokenizer.json");
+const SHIPPED_PARITY: &str = include_str!("../model/tokenizer_parity.json");
 
 fn tiny() -> Tokenizer {
     Tokenizer::from_json(TINY).expect("the tiny tokenizer loads")
@@ -99,6 +101,16 @@ fn same_ids_as_the_python_library_byte_level_and_string_merges() {
     // the two pre-tokenizers really differ on digits: the second merges them
     assert_eq!(tok.encode_ids("2026").len(), 2);
     assert_eq!(tiny().encode_ids("2026").len(), 4);
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn same_ids_as_the_python_library_for_the_shipped_model() {
+    let tok = Tokenizer::from_json(SHIPPED).expect("model/tokenizer.json loads");
+    assert!(parity(&tok, SHIPPED_PARITY) >= 200);
+    assert_eq!(tok.id_of("<|endoftext|>"), Some(0));
+    // the shipped tokenizer is the one the model was trained with: its words merge
+    assert!(tok.encode_ids(" the fox and the dog").len() <= 6);
 }
 
 // ---------------------------------------------------------------- round trips and offsets

@@ -10,6 +10,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 const TINY: &[u8] = include_bytes!("fixtures/tiny/model.safetensors");
 const ATTN_ONLY: &[u8] = include_bytes!("fixtures/tiny/attn_only.safetensors");
 const GOLDEN: &str = include_str!("fixtures/tiny/golden.json");
+const SHIPPED: &[u8] = include_bytes!("../model/model.safetensors");
 
 /// A safetensors file split into its header (as JSON) and its data section.
 fn split(file: &[u8]) -> (Map<String, Value>, Vec<u8>) {
@@ -133,6 +134,20 @@ fn attention_only_fixture_loads_without_mlp() {
         (1, 4, 4, 0)
     );
     assert!(w.layers[0].mlp.is_none());
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn shipped_model_loads() {
+    let w = load(SHIPPED).expect("model/model.safetensors loads");
+    let c = &w.config;
+    assert_eq!(c.n_heads * c.d_head, c.d_model);
+    assert_eq!(w.tok_emb.len(), c.vocab_size * c.d_model);
+    assert_eq!(w.layers.len(), c.n_layers);
+    assert!(w.tok_emb.iter().chain(&w.pos_emb).all(|v| v.is_finite()));
+    // and it survives a round trip through the F32 writer
+    let again = load(&weights::save(&w)).expect("saved copy loads");
+    assert_eq!(again.tok_emb, w.tok_emb);
 }
 
 /// tok_emb is stored I8 + scale and pos_emb F16: their expansion must equal the reference's, whose
