@@ -8,7 +8,10 @@ import { EVENT } from './attention-explorer.js';
 const ATTRIBUTES = ['text', 'step', 'steps', 'layer', 'head', 'controls', 'transpose', 'theme', 'height'];
 const el = document.querySelector('attention-explorer');
 const params = new URLSearchParams(location.search);
-for (const name of ATTRIBUTES) if (params.has(name) && params.get(name) !== 'false') el.setAttribute(name, params.get(name));
+for (const name of ATTRIBUTES) {
+  if (!params.has(name) || (name === 'transpose' && params.get(name) === 'false')) continue;
+  el.setAttribute(name, params.get(name));
+}
 
 // Page styles as a constructed sheet (allowed under style-src 'self'): no margins, transparent around the widget.
 const sheet = new CSSStyleSheet();

@@ -294,3 +294,13 @@ test('slides: arrow keys move slides, but inside a widget they belong to the wid
   assert.ok(box.y + box.height <= 720, 'the widget fits on the slide');
   env.assertClean(page);
 });
+
+test('iframe mode: parameters are taken literally (text=false is a sentence; transpose=false is off)', async () => {
+  const page = await env.page('/embed.html?text=false&transpose=false&step=tokens');
+  await allReady(page);
+  const r = await page.evaluate(() => { const el = document.querySelector('attention-explorer'); return [el.text, el.transpose, el.step, el.trace.tokens.map((t) => t.text).join('')]; });
+  assert.deepEqual(r, ['false', false, 'tokens', 'false']);
+  const layout = await page.evaluate(() => [getComputedStyle(document.body).marginTop, document.querySelector('attention-explorer').getBoundingClientRect().width, innerWidth]);
+  assert.deepEqual(layout, ['0px', layout[2], layout[2]], 'the widget fills the frame’s width, no page margin');
+  env.assertClean(page);
+});
