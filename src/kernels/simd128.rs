@@ -11,8 +11,12 @@
 //!   values), and plain loops only when n < 4. Leftover rows use 1–3-row tiles. Every lane sums
 //!   p = 0, 1, …, k−1 in order, exactly as the scalar spec does, so results are bit-identical to it.
 //! - `matmul_bt` (C = A·Bᵀ) copies Bᵀ eight columns at a time into a zero-padded (k×8) panel
-//!   (transposing 4×4 blocks in registers) and runs the same tiles over it. With fewer than four rows of A (the unembedding: one vector against the
-//!   vocabulary) the copy would cost as much as the product, so it takes four dot products at once.
+//!   (transposing 4×4 blocks in registers) and runs the same tiles over it, so it too sums in the
+//!   spec's order. With fewer than four rows of A (the unembedding: one vector against the
+//!   vocabulary) the copy would cost as much as the product, so it takes four dot products at once
+//!   (lane partial sums: within f32 summation error of the spec, exact on integer data).
+//! - Short tails avoid memory.copy and memory.fill (V8 compiles both to calls) and multiplies that
+//!   underflow (each costs a ~100-cycle microcode assist on x64): see `map4`, `zero`, `exp_plus`.
 //! - `softmax_rows`: vector max, then the vectorised [`exp`] of x − max with the sum in f64, then
 //!   one multiply by 1/sum. x − max is taken exactly (TwoSum), so large spreads cost no accuracy.
 //! - `layer_norm`, `gelu`: the same formulas as the spec, vectorised.
