@@ -180,7 +180,8 @@ export function matrixTable(caption, m, rowLabels, colLabels, { rowHead = '', tr
       for (let j = 0; j < C; j++) tds.push(h('td', { text: fmt4(transpose ? at(m, j, i) : at(m, i, j)) }));
       body.push(h('tr', {}, h('th', { scope: 'row', text: rl[i] }), tds));
     }
-    d.append(h('div', { class: 'table-scroll' }, h('table', {},
+    // focusable, so keyboard users can scroll a table wider than the screen (axe: scrollable-region-focusable)
+    d.append(h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': caption }, h('table', {},
       h('caption', { text: caption }),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: rowHead }), cl.map((c) => h('th', { scope: 'col', text: c })))),
       h('tbody', {}, body))));
