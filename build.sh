@@ -110,8 +110,10 @@ fuzz() {
     before="$(find "fuzz/artifacts/$target" -type f | wc -l)"
     log "fuzz $target for ${secs}s"
     out="$(mktemp)"
+    local dict=()
+    [ -f "fuzz/dict/$target.dict" ] && dict=("-dict=dict/$target.dict")
     (cd fuzz && cargo +nightly fuzz run -a "$target" "corpus/$target" "$seeds/$target" -- \
-      -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1) >"$out" 2>&1 || status=$?
+      -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}") >"$out" 2>&1 || status=$?
     tail -n 25 "$out" >&2
     after="$(find "fuzz/artifacts/$target" -type f | wc -l)"
     printf '%-22s %12s executions  %s crash(es)%s\n' "$target" \
