@@ -281,7 +281,8 @@ one loaded model.
 - **An iframe**: \`<iframe src="embed.html?text=…&step=weights&controls=minimal"></iframe>\`; the frame posts
   \`{type: 'attention-explorer:height', height}\` to its parent whenever its height changes.
 - **npm**: \`import 'attention-explorer';\` (defines the element), or
-  \`import { define } from 'attention-explorer/define'; define('my-explorer');\`.
+  \`import { define } from 'attention-explorer/define'; define('my-explorer');\` (browsers only: with server-side
+  rendering, import it on the client).
 - **Strict Content-Security-Policy**: works under \`default-src 'self'; script-src 'self' 'wasm-unsafe-eval';
   style-src 'self'\`.
 
