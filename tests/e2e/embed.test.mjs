@@ -304,3 +304,22 @@ test('iframe mode: parameters are taken literally (text=false is a sentence; tra
   assert.deepEqual(layout, ['0px', layout[2], layout[2]], 'the widget fills the frame’s width, no page margin');
   env.assertClean(page);
 });
+
+test('without wasm every embedded widget shows its own readable fallback, not a blank box', async () => {
+  const page = await env.page('/examples/three-widgets.html', { goto: false });
+  await page.route('**/*.wasm', (route) => route.abort());
+  await page.goto(`${env.origin}/examples/three-widgets.html`);
+  await page.waitForFunction(() => [...document.querySelectorAll('attention-explorer')].every((el) => el.shadowRoot?.querySelector('[role="alert"]')));
+  const r = await page.evaluate(() => [...document.querySelectorAll('attention-explorer')].map((el) => {
+    const slot = el.shadowRoot.querySelector('slot');
+    return { alert: el.shadowRoot.querySelector('[role="alert"]').textContent, fallback: slot.assignedNodes().map((n) => n.textContent).join('').trim(), height: el.getBoundingClientRect().height };
+  }));
+  assert.equal(r.length, 3);
+  for (const w of r) {
+    assert.match(w.alert, /could not start/);
+    assert.match(w.fallback, /needs JavaScript and WebAssembly/);
+    assert.ok(w.height > 40, `the box has content (${w.height} px)`);
+  }
+  // The aborted wasm request itself, and the browser's console line about it, are the only problems.
+  assert.deepEqual(page.problems.filter((p) => !/\.wasm|Failed to load resource: net::ERR_FAILED/.test(p)), []);
+});
