@@ -32,18 +32,29 @@ function hashOf(state) {
 }
 
 let last = readHash();
+// While a history entry is being restored, the element's answer (which may normalise the URL's values,
+// e.g. a layer the model does not have) replaces that entry instead of adding one.
+let restoring = false;
 explorer.addEventListener('attention-explorer:change', (e) => {
   const next = hashOf(e.detail);
-  if (next === location.hash) return;
   const now = { text: e.detail.text, step: e.detail.step, layer: String(e.detail.layer), head: String(e.detail.head) };
-  // Typing replaces the entry (no history entry per keystroke); moving to another step, layer or head adds one.
-  const onlyText = last.step === now.step && last.layer === now.layer && last.head === now.head;
-  if (onlyText) history.replaceState(null, '', next); else history.pushState(null, '', next);
+  if (next !== location.hash) {
+    // Typing replaces the entry (no history entry per keystroke); moving to another step, layer or head adds one.
+    const onlyText = last.step === now.step && last.layer === now.layer && last.head === now.head;
+    if (onlyText || restoring) history.replaceState(null, '', next); else history.pushState(null, '', next);
+  }
   last = now;
+  restoring = false;
 });
 
-window.addEventListener('popstate', () => { last = readHash(); applyHash(); });
-window.addEventListener('hashchange', () => { last = readHash(); applyHash(); });
+function restore() {
+  last = readHash();
+  restoring = true;
+  applyHash();
+  setTimeout(() => { restoring = false; }, 0); // the element answers in a microtask, before this runs
+}
+window.addEventListener('popstate', restore);
+window.addEventListener('hashchange', restore);
 
 // ←/→ move between steps when nothing else on the page has the focus.
 document.addEventListener('keydown', (e) => {
@@ -53,4 +64,4 @@ document.addEventListener('keydown', (e) => {
   if (e.key === 'ArrowLeft') { explorer.previous(); e.preventDefault(); }
 });
 
-applyHash();
+restore();

@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const WWW = path.join(ROOT, 'www');
+/** The folder served: www/, or AE_WWW to run the same tests against another build of it. */
+export const WWW = process.env.AE_WWW ? path.resolve(process.env.AE_WWW) : path.join(ROOT, 'www');
 
 export const MIME = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
