@@ -159,6 +159,15 @@ export function checkRealValues(frame) {
           if (!same(cells[q][k], want)) bad.push(`${who}: cell ${q},${k} shows ${cells[q][k]}, the trace has ${want}`);
         }
         if (!section.querySelector('canvas.grid')) bad.push(`${who}: no grid drawn`);
+        if (el.step === 'weights' && cells.length === T) {
+          // What is displayed is a causal softmax: every row sums to 1, nothing above the diagonal.
+          for (let q = 0; q < T; q++) {
+            const row = cells[q].map((c) => parse(c)?.v ?? NaN);
+            const sum = row.reduce((a, b) => a + b, 0);
+            if (!(Math.abs(sum - 1) <= 1e-3 * T)) bad.push(`${who}: displayed row ${q} sums to ${sum}`);
+            if (t.options.causal && row.slice(q + 1).some((v) => v !== 0)) bad.push(`${who}: row ${q} shows weight above the diagonal`);
+          }
+        }
       } else if (el.step === 'predict') {
         const shown = [...section.querySelectorAll('svg.bars .num-out')].map((x) => x.textContent);
         const want = t.predict.top.map((c) => c.prob * 100);
