@@ -443,7 +443,7 @@ export class AttentionExplorer extends HTMLElement {
       x.button.setAttribute('aria-label', `head ${hd + 1} of layer ${layer + 1}${on ? '' : ' (switched off)'}`);
       x.wrap.classList.toggle('off', !on);
       if (x.toggle) x.toggle.checked = on;
-      if (!t) return;
+      if (!t) { x.canvas.width = 1; x.canvas.height = 1; return; } // no trace: no stale pattern either
       const w = t.layers[layer].heads[hd].weights, m = t.layers[layer].heads[hd].masked;
       const T = rows(w);
       if (x.canvas.width !== T) { x.canvas.width = T; x.canvas.height = T; }

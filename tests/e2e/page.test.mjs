@@ -339,14 +339,16 @@ test('no horizontal page overflow at 375 px, and dark mode applies', async () =>
 });
 
 test('accessibility: axe-core finds no serious or critical violations', async () => {
-  const page = await open('#step=weights');
+  // Reduced motion: no colour transitions, so the contrast check sees the final colours after a theme switch.
+  const page = await open('#step=weights', { reducedMotion: 'reduce' });
   await page.addScriptTag({ path: path.join(ROOT, 'node_modules/axe-core/axe.min.js') });
-  for (const step of ['tokens', 'weights', 'update', 'predict']) {
-    await inEl(page, (el, root, s) => { el.step = s; }, step);
-    await page.waitForFunction((s) => document.querySelector('attention-explorer').shadowRoot.querySelector(`section[data-step="${s}"]`), step);
+  // Every step at once (show all steps), in the light and the dark theme, and with an ablation on.
+  for (const theme of ['light', 'dark']) {
+    await inEl(page, async (el, root, th) => { el.theme = th; el.showAll = true; el.options = { scale: false }; await new Promise((r) => setTimeout(r, 30)); }, theme);
+    assert.equal(await inEl(page, (el, root) => root.querySelectorAll('.ae-view section').length), STEPS.length);
     const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
     const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.length} × ${v.nodes[0].target.join(' ')}`), [], `step ${step}`);
+    assert.deepEqual(bad.map((v) => `${v.id}: ${v.nodes.length} × ${v.nodes[0].target.join(' ')}`), [], `theme ${theme}`);
   }
   env.assertClean(page);
 });
