@@ -21,7 +21,8 @@ export function render(trace, state, ctx) {
   const layer = layerOf(trace, state);
   const labels = labelsOf(trace);
   const from = L === 0 ? trace.map.embeddings : trace.map.layers[L - 1];
-  const dom = maxAbs(layer.input, layer.delta, layer.updated, layer.output);
+  // E, ΔE and E′ share one colour scale (E + ΔE = E′ reads off directly); the MLP's much larger numbers get their own.
+  const dom = maxAbs(layer.input, layer.delta, layer.updated);
   const parts = [
     embeddingMap({ points: from, arrowsTo: trace.map.layers[L], labels, background: ctx.vocab(), caption: `E → E′ (${where(trace, state, false) || 'the layer'})`,
       note: `Arrows: each token's vector entering ${where(trace, state, false) || 'the layer'} → leaving it, on the fixed 2-D projection (two leading principal components of the embedding table). Grey dots: common vocabulary tokens.` }),
@@ -32,8 +33,9 @@ export function render(trace, state, ctx) {
     heatStrips({ m: layer.updated, labels, domain: dom, caption: 'updated E′', title: 'E′ = E + ΔE' }),
   ];
   if (layer.mlp) {
-    strips.push(heatStrips({ m: layer.mlp.out, labels, domain: dom, caption: 'mlp.out', title: 'MLP output, added to E′' }));
-    strips.push(heatStrips({ m: layer.output, labels, domain: dom, caption: 'output', title: 'Layer output = E′ + MLP(E′)' }));
+    const mdom = maxAbs(layer.mlp.out, layer.output);
+    strips.push(heatStrips({ m: layer.mlp.out, labels, domain: mdom, caption: 'mlp.out', title: 'MLP output, added to E′ (its own colour scale)' }));
+    strips.push(heatStrips({ m: layer.output, labels, domain: mdom, caption: 'output', title: 'Layer output = E′ + MLP(E′)' }));
   }
   parts.push(h('div', { class: 'figs' }, strips));
   if (trace.neighbours) parts.push(neighbourTable(trace));
