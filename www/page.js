@@ -35,19 +35,37 @@ let last = readHash();
 // While a history entry is being restored, the element's answer (which may normalise the URL's values,
 // e.g. a layer the model does not have) replaces that entry instead of adding one.
 let restoring = false;
+// Typing rewrites the URL once the typing pauses: history.replaceState costs Chromium ~10 ms, most of a
+// frame, and a keystroke must redraw within one.
+const TYPING_PAUSE_MS = 250;
+let pending = null;
+function flushText() {
+  if (pending === null) return;
+  clearTimeout(pending.timer);
+  if (pending.hash !== location.hash) history.replaceState(null, '', pending.hash);
+  pending = null;
+}
 explorer.addEventListener('attention-explorer:change', (e) => {
   const next = hashOf(e.detail);
   const now = { text: e.detail.text, step: e.detail.step, layer: String(e.detail.layer), head: String(e.detail.head) };
-  if (next !== location.hash) {
-    // Typing replaces the entry (no history entry per keystroke); moving to another step, layer or head adds one.
-    const onlyText = last.step === now.step && last.layer === now.layer && last.head === now.head;
-    if (onlyText || restoring) history.replaceState(null, '', next); else history.pushState(null, '', next);
+  // Typing replaces the entry (no history entry per keystroke); moving to another step, layer or head adds one.
+  const onlyText = last.step === now.step && last.layer === now.layer && last.head === now.head;
+  if (onlyText && !restoring) {
+    if (pending) clearTimeout(pending.timer);
+    pending = { hash: next, timer: setTimeout(flushText, TYPING_PAUSE_MS) };
+  } else {
+    flushText();
+    if (next !== location.hash) {
+      if (restoring) history.replaceState(null, '', next); else history.pushState(null, '', next);
+    }
   }
   last = now;
   restoring = false;
 });
+window.addEventListener('pagehide', flushText);
 
 function restore() {
+  if (pending) { clearTimeout(pending.timer); pending = null; } // the entry being left keeps its URL
   last = readHash();
   restoring = true;
   applyHash();
