@@ -11,7 +11,7 @@
 
 import { h, s, exportOf, highlighterOf, rows, scale, rgba32 } from './draw.js';
 import { loadEngine } from './engine.js';
-import { STEPS, STEP_IDS, stepById } from './steps/index.js';
+import { STEP_IDS, stepById } from './steps/index.js';
 import { CSS } from './element-css.js';
 
 export const DEFAULT_TEXT = 'a fluffy blue creature roamed the verdant forest';

@@ -46,20 +46,12 @@ export function s(tag, attrs, ...children) {
 export const rows = (m) => m.shape[0];
 export const cols = (m) => m.shape[1];
 export const at = (m, i, j) => m.data[i * m.shape[1] + j];
-export const row = (m, i) => m.data.subarray(i * m.shape[1], (i + 1) * m.shape[1]);
 
 /** The largest |finite value| of one or more matrices (the symmetric domain of a diverging scale). */
 export function maxAbs(...ms) {
   let mx = 0;
   for (const m of ms) for (const v of m.data) if (Number.isFinite(v) && Math.abs(v) > mx) mx = Math.abs(v);
   return mx || 1;
-}
-
-/** [min, max] over the finite values. */
-export function extent(m) {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of m.data) if (Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
-  return lo > hi ? [0, 1] : [lo, hi];
 }
 
 /** A number as it is printed in cells: short, with a real minus sign, −∞ for masked entries. */
@@ -442,7 +434,8 @@ export function heatStrips(o) {
   };
   const fig = h('figure', { class: 'figure strips' },
     o.title ? h('div', { class: 'fig-title', text: o.title }) : null,
-    h('div', { class: 'scroll' }, h('div', { class: 'strip-grid' }, labelCol, canvas)),
+    // focusable: at phone widths the strips scroll sideways, and keyboard users must be able to scroll them
+    h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': caption }, h('div', { class: 'strip-grid' }, labelCol, canvas)),
     h('figcaption', {}, legend(sc, o.legendLabel ?? `${caption}: value per dimension (${D} dimensions)`)),
     matrixTable(caption, m, labels, Array.from({ length: D }, (_, j) => String(j)), { rowHead: 'token \\ dim' }));
   registerHighlight(fig, draw);
