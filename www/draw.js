@@ -476,7 +476,7 @@ export function linesView(o) {
     svg.append(s('text', { x: lw - 6, y: 38 + i * rh, 'text-anchor': 'end', class: 'label', [leftAttr]: i, text: tokenLabel(labels[i], 16) }));
     svg.append(s('text', { x: lw + gap + 6, y: 38 + i * rh, class: 'label', [rightAttr]: i, text: tokenLabel(labels[i], 16) }));
   }
-  const fig = h('figure', { class: 'figure' }, h('div', { class: 'scroll' }, svg),
+  const fig = h('figure', { class: 'figure' }, h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': caption }, svg),
     h('figcaption', { class: 'muted', text: kind === 'div' ? 'Line width and opacity: the size of the value; colour: its sign (blue < 0 < red); masked pairs have no line.' : 'Line width and opacity: the attention weight (lines under 0.01 are left out).' }),
     matrixTable(caption, m, labels, labels, { rowHead: 'query \\ key' }));
   return registerExport(fig, () => svg.cloneNode(true));
