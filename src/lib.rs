@@ -92,11 +92,15 @@ impl Engine {
         Err(LoadError::NoBuiltin)
     }
 
-    /// The first `n` vocabulary tokens after the 256 single bytes, with their embedding-map coordinates.
+    /// The first `n` whole-word tokens of the vocabulary (BPE ids follow merge order, so these are the
+    /// most frequent words), with their embedding-map coordinates.
     pub fn vocab_map(&self, n: usize) -> VocabMap {
-        let cfg = self.model.config();
-        let d = cfg.d_model;
-        let ids: Vec<u32> = (256.min(cfg.vocab_size)..cfg.vocab_size).take(n).map(|i| i as u32).collect();
+        let d = self.model.config().d_model;
+        let is_word = |id: u32| {
+            let word = self.tokenizer.token_bytes(id).and_then(|b| std::str::from_utf8(b).ok()).map(|s| s.trim_start());
+            word.is_some_and(|w| w.chars().count() >= 2 && w.chars().all(char::is_alphabetic))
+        };
+        let ids: Vec<u32> = (0..self.model.config().vocab_size as u32).filter(|&id| is_word(id)).take(n).collect();
         let mut rows = trace::Matrix::zeros(ids.len(), d);
         for (row, &id) in rows.data.chunks_exact_mut(d).zip(&ids) {
             row.copy_from_slice(&self.model.weights.tok_emb[id as usize * d..(id as usize + 1) * d]);

@@ -400,17 +400,19 @@ fn add_bias(x: &mut Matrix, b: &[f32]) {
     }
 }
 
-/// Indices of the `k` largest values, largest first (ties: lower index first).
+/// Indices of the `k` largest values, largest first (ties: lower index first). One pass keeping a
+/// sorted list of the best `k`: k is small (≤ a few dozen) next to the vocabulary.
 fn top_indices(x: &[f32], k: usize) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..x.len()).collect();
-    let k = k.min(x.len());
-    let by_value = |a: &usize, b: &usize| x[*b].total_cmp(&x[*a]).then(a.cmp(b));
-    if k > 0 && k < idx.len() {
-        idx.select_nth_unstable_by(k - 1, by_value);
+    let mut best: Vec<usize> = Vec::with_capacity(k + 1);
+    for (i, &v) in x.iter().enumerate() {
+        if best.len() == k && best.last().is_none_or(|&j| v.total_cmp(&x[j]).is_le()) {
+            continue;
+        }
+        let at = best.partition_point(|&j| x[j].total_cmp(&v).is_ge());
+        best.insert(at, i);
+        best.truncate(k);
     }
-    idx.truncate(k);
-    idx.sort_by(by_value);
-    idx
+    best
 }
 
 /// Converts byte spans of `text` (in order, on char boundaries) to UTF-16 code-unit spans.
@@ -449,7 +451,7 @@ fn principal_axes(x: &[f32], n: usize, d: usize) -> Projection {
     kernels::matmul_bt(&xct, &xct, &mut cov, d, n, d);
     let mut axes = vec![0.0f32; 2 * d];
     for a in 0..2 {
-        let mut v: Vec<f32> = (0..d).map(|j| 1.0 + (j as f32 * 0.618).sin()).collect();
+        let mut v: Vec<f32> = (0..d).map(|j| 1.0 + (j % 7) as f32 / 7.0).collect();
         for _ in 0..200 {
             let mut next = vec![0.0f32; d];
             kernels::matmul(&v, &cov, &mut next, 1, d, d);
@@ -472,4 +474,28 @@ fn principal_axes(x: &[f32], n: usize, d: usize) -> Projection {
         axes[a * d..(a + 1) * d].copy_from_slice(&v);
     }
     Projection { mean, axes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_indices_matches_a_full_sort() {
+        let x: Vec<f32> = (0..200).map(|i| ((i * 37) % 23) as f32 - 11.0).collect();
+        for k in [0, 1, 2, 10, 23, 199, 200, 300] {
+            let mut want: Vec<usize> = (0..x.len()).collect();
+            want.sort_by(|&a, &b| x[b].total_cmp(&x[a]).then(a.cmp(&b)));
+            want.truncate(k);
+            assert_eq!(top_indices(&x, k), want, "k = {k}");
+        }
+    }
+
+    #[test]
+    fn utf16_spans_count_surrogate_pairs() {
+        let text = "a🦊é";
+        // bytes: a=0..1, 🦊=1..5, é=5..7; UTF-16: a=0..1, 🦊=1..3, é=3..4
+        let spans = utf16_spans(text, [(0, 1), (1, 5), (5, 7)].into_iter());
+        assert_eq!(spans, vec![(0, 1), (1, 3), (3, 4)]);
+    }
 }

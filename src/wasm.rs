@@ -81,8 +81,8 @@ impl Explorer {
         self.engine.tokenizer.encode(text).len()
     }
 
-    /// Background points for the embedding map: the first `n` non-byte tokens of the vocabulary (the
-    /// most frequent merges), as `{ ids, texts, coords: {shape: [n, 2], data} }` on the same projection
+    /// Background points for the embedding map: the first `n` whole-word tokens of the vocabulary (the
+    /// most frequent words), as `{ ids, texts, coords: {shape: [n, 2], data} }` on the same projection
     /// the traces use.
     #[wasm_bindgen(js_name = vocabMap)]
     pub fn vocab_map(&self, n: usize) -> Result<JsValue, JsError> {
