@@ -73,7 +73,7 @@ pub struct Model {
     pub weights: Weights,
     /// The embedding map's fixed 2-D projection.
     pub projection: Projection,
-    /// ‖W_E[v]‖ for every token v, for cosine similarities.
+    /// ‖W_E[v] − μ‖ for every token v (μ = the mean embedding row), for centred cosine similarities.
     tok_norms: Vec<f32>, // (V)
 }
 
@@ -118,7 +118,12 @@ impl Model {
     pub fn new(weights: Weights) -> Model {
         let d = weights.config.d_model;
         let projection = principal_axes(&weights.tok_emb, weights.config.vocab_size, d);
-        let tok_norms = weights.tok_emb.chunks_exact(d).map(|r| r.iter().map(|x| x * x).sum::<f32>().sqrt()).collect();
+        let mean = &projection.mean;
+        let tok_norms = weights
+            .tok_emb
+            .chunks_exact(d)
+            .map(|r| r.iter().zip(mean).map(|(x, m)| (x - m) * (x - m)).sum::<f32>().sqrt())
+            .collect();
         Model { weights, projection, tok_norms }
     }
 
@@ -339,17 +344,28 @@ impl Model {
         out
     }
 
-    /// For each row of x, the `n` tokens whose embedding rows have the highest cosine similarity.
+    /// For each row of x, the `n` tokens whose embedding rows have the highest cosine similarity with
+    /// it, both measured from the mean embedding row μ (the projection's centre): without centring,
+    /// the direction every embedding shares dominates and punctuation is everyone's neighbour.
     pub fn nearest_tokens(&self, tokenizer: &Tokenizer, x: &Matrix, n: usize) -> Vec<Vec<Neighbour>> {
         let (d, vocab) = (self.weights.config.d_model, self.weights.config.vocab_size);
-        // sims (T,V) = x (T,D) · W_Eᵀ (D,V), then divided by both norms
+        let mean = &self.projection.mean;
+        // xc (T,D) = x − μ
+        let mut xc = x.clone();
+        for row in xc.data.chunks_exact_mut(d) {
+            row.iter_mut().zip(mean).for_each(|(v, m)| *v -= m);
+        }
+        // sims (T,V) = xc · (W_E − μ)ᵀ = xc · W_Eᵀ − xc·μ, then divided by both norms
         let mut sims = vec![0.0f32; x.rows * vocab];
-        kernels::matmul_bt(&x.data, &self.weights.tok_emb, &mut sims, x.rows, d, vocab);
+        kernels::matmul_bt(&xc.data, &self.weights.tok_emb, &mut sims, x.rows, d, vocab);
         sims.chunks_exact_mut(vocab)
-            .zip(x.data.chunks_exact(d))
+            .zip(xc.data.chunks_exact(d))
             .map(|(row, xr)| {
+                let shift: f32 = xr.iter().zip(mean).map(|(a, b)| a * b).sum();
                 let xn = xr.iter().map(|v| v * v).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
-                row.iter_mut().zip(&self.tok_norms).for_each(|(s, tn)| *s /= xn * tn.max(f32::MIN_POSITIVE));
+                row.iter_mut()
+                    .zip(&self.tok_norms)
+                    .for_each(|(s, tn)| *s = (*s - shift) / (xn * tn.max(f32::MIN_POSITIVE)));
                 top_indices(row, n)
                     .into_iter()
                     .map(|i| Neighbour { id: i as u32, text: tokenizer.token_display(i as u32), similarity: row[i] })

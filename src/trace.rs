@@ -169,7 +169,8 @@ pub struct MapTrace {
     pub layers: Vec<Matrix>,    // (T, 2)  each layer's output E′
 }
 
-/// A vocabulary token near a vector (cosine similarity with its token-embedding row).
+/// A vocabulary token near a vector: cosine similarity with its token-embedding row, both measured
+/// from the mean embedding row.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Neighbour {
     pub id: u32,

@@ -155,6 +155,10 @@ fn predict_position_and_neighbours_on_demand() {
         assert!(list.windows(2).all(|w| w[0].similarity >= w[1].similarity));
         assert!(list.iter().all(|x| (-1.0001..=1.0001).contains(&x.similarity)));
     }
+    // Before the layers a vector is its token's row plus a position: the token itself is nearly
+    // always among its nearest neighbours.
+    let own = tr.tokens.iter().zip(&n.before).filter(|(tok, list)| list.iter().any(|x| x.id == tok.id)).count();
+    assert!(2 * own > tr.tokens.len(), "only {own} of {} tokens are near their own embedding", tr.tokens.len());
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
