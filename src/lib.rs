@@ -81,7 +81,15 @@ impl Engine {
         if tokenizer_vocab > model_vocab {
             return Err(LoadError::Mismatch { tokenizer_vocab, model_vocab });
         }
-        Ok(Engine { model: Model::new(weights), tokenizer })
+        let engine = Engine { model: Model::new(weights), tokenizer };
+        // Finite but huge values overflow in the forward pass: refuse such a model now, not on every analysis.
+        const PROBE: &str = "The cat sat on the mat.";
+        match engine.analyze(PROBE, &Options::default()) {
+            Err(AnalyzeError::Overflow(m)) => Err(LoadError::Weights(format!(
+                "expected values that 32-bit floats can compute with, found {m} when analysing {PROBE:?}"
+            ))),
+            _ => Ok(engine),
+        }
     }
 
     /// The model compiled into the binary.

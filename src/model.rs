@@ -100,6 +100,8 @@ pub enum AnalyzeError {
     /// The text produced no tokens.
     Empty,
     BadOption(String),
+    /// The forward pass produced NaN or ∞ (weights too large for f32 arithmetic), with where.
+    Overflow(String),
 }
 
 impl std::fmt::Display for AnalyzeError {
@@ -107,6 +109,10 @@ impl std::fmt::Display for AnalyzeError {
         match self {
             AnalyzeError::Empty => write!(f, "there is nothing to analyse: type at least one character"),
             AnalyzeError::BadOption(m) => write!(f, "invalid option: {m}"),
+            AnalyzeError::Overflow(m) => write!(
+                f,
+                "the model's arithmetic overflowed: expected finite numbers, found {m}; its weights are too large for 32-bit floats"
+            ),
         }
     }
 }
@@ -155,6 +161,7 @@ impl Model {
         let last = layers.last().map_or(&embeddings, |prev| &prev.output);
         let position = options.predict_position.unwrap_or(t - 1);
         let mut predict = self.predict(last.row(position), position, options.temperature, options.top_k);
+        check_finite(&layers, &predict)?;
         for c in predict.top.iter_mut() {
             c.text = tokenizer.token_display(c.id);
         }
@@ -450,6 +457,26 @@ fn utf16_spans(text: &str, spans: impl Iterator<Item = (usize, usize)>) -> Vec<(
 
 /// The two leading principal components of the rows of x (n, d), by power iteration on the
 /// covariance with deflation; each axis's sign is fixed so its largest-magnitude entry is positive.
+/// Finite weights can still overflow f32 in the forward pass (values near 3e38, say): such a trace would
+/// draw NaN everywhere, so it is refused, naming the first place it went wrong.
+fn check_finite(layers: &[LayerTrace], predict: &Prediction) -> Result<(), AnalyzeError> {
+    let bad = |xs: &[f32]| xs.iter().copied().find(|v| !v.is_finite());
+    for (l, layer) in layers.iter().enumerate() {
+        for (h, head) in layer.heads.iter().enumerate() {
+            if let Some(v) = bad(&head.weights.data) {
+                return Err(AnalyzeError::Overflow(format!("{v} in the attention weights of layer {}, head {}", l + 1, h + 1)));
+            }
+        }
+        if let Some(v) = bad(&layer.output.data) {
+            return Err(AnalyzeError::Overflow(format!("{v} in the output of layer {}", l + 1)));
+        }
+    }
+    match bad(&predict.probs.data) {
+        Some(v) => Err(AnalyzeError::Overflow(format!("{v} in the next-token probabilities"))),
+        None => Ok(()),
+    }
+}
+
 fn principal_axes(x: &[f32], n: usize, d: usize) -> Projection {
     let mut mean = vec![0.0f32; d];
     for row in x.chunks_exact(d) {
