@@ -455,8 +455,6 @@ fn utf16_spans(text: &str, spans: impl Iterator<Item = (usize, usize)>) -> Vec<(
     spans.map(|(s, e)| (at(s), at(e))).collect()
 }
 
-/// The two leading principal components of the rows of x (n, d), by power iteration on the
-/// covariance with deflation; each axis's sign is fixed so its largest-magnitude entry is positive.
 /// Finite weights can still overflow f32 in the forward pass (values near 3e38, say): such a trace would
 /// draw NaN everywhere, so it is refused, naming the first place it went wrong.
 fn check_finite(layers: &[LayerTrace], predict: &Prediction) -> Result<(), AnalyzeError> {
@@ -477,6 +475,8 @@ fn check_finite(layers: &[LayerTrace], predict: &Prediction) -> Result<(), Analy
     }
 }
 
+/// The two leading principal components of the rows of x (n, d), by power iteration on the
+/// covariance with deflation; each axis's sign is fixed so its largest-magnitude entry is positive.
 fn principal_axes(x: &[f32], n: usize, d: usize) -> Projection {
     let mut mean = vec![0.0f32; d];
     for row in x.chunks_exact(d) {
