@@ -56,7 +56,7 @@ test_all() {
   log "native tests"
   cargo test --all-targets
   log "browser tests: the same tests in headless Chromium with simd128"
-  wasm-pack test --headless --chrome
+  WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-300} wasm-pack test --headless --chrome
   build
   log "page tests: Playwright through /usr/bin/chromium"
   node --test tests/e2e/
