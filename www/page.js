@@ -12,9 +12,16 @@ function readHash() {
   return out;
 }
 
+function isAnchor(hash) {
+  let id;
+  try { id = decodeURIComponent(hash.slice(1)); } catch { return false; }
+  return id !== '' && document.getElementById(id) !== null;
+}
+
 function applyHash() {
   const want = readHash();
-  if (Object.keys(want).length === 0 && location.hash.length > 1) return; // a plain anchor such as #how
+  // A hash naming an element of this page (#how) is an in-page link, not a view: leave the view alone.
+  if (Object.keys(want).length === 0 && isAnchor(location.hash)) return;
   for (const k of KEYS) {
     if (k in want) { if (explorer.getAttribute(k) !== want[k]) explorer.setAttribute(k, want[k]); }
     else if (k !== 'text') explorer.removeAttribute(k);
