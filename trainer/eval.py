@@ -24,7 +24,12 @@ sys.path.insert(0, str(TRAINER))
 import corpus  # noqa: E402
 import export  # noqa: E402
 import metrics  # noqa: E402
+import tinylm  # noqa: E402
 from train import encode_documents  # noqa: E402
+
+
+def _rounded(m):
+    return [[round(float(x), 4) for x in row] for row in np.asarray(m)]
 
 
 def evaluate(model_dir):
@@ -44,6 +49,24 @@ def evaluate(model_dir):
     base = metrics.count_baselines(train, windows, cfg["vocab_size"])
     prev = metrics.prev_token_scores(p, cfg, windows)
     ind = metrics.induction(p, cfg, n_seqs=256)
+    prof = metrics.head_profiles(p, cfg, windows[:1024])
+    example = export.GOLDEN_SENTENCES[0]
+    ex_ids = tok.encode(example).ids
+    ex_tokens = [tok.decode([i]) for i in ex_ids]
+    _, ex_w = tinylm.forward(p, cfg, jnp.asarray([ex_ids], jnp.int32), return_weights=True)
+    ex_w = np.asarray(ex_w)[:, 0]  # (L, H, T, T)
+    heads = []
+    for li in range(cfg["n_layers"]):
+        for hi in range(cfg["n_heads"]):
+            rows = []
+            for qi, qt in enumerate(ex_tokens):
+                ki = int(np.argmax(ex_w[li, hi, qi, : qi + 1]))
+                rows.append({"query": qt, "key": ex_tokens[ki], "key_position": ki,
+                             "weight": round(float(ex_w[li, hi, qi, ki]), 3)})
+            heads.append({"layer": li, "head": hi,
+                          **{k: round(float(v[li, hi]), 4) for k, v in prof.items()},
+                          "induction": round(float(ind["scores"][li, hi]), 4),
+                          "example_top_key": rows})
     pl, ph = np.unravel_index(np.argmax(prev), prev.shape)
     il, ih = np.unravel_index(np.argmax(ind["scores"]), ind["scores"].shape)
     return {
@@ -56,16 +79,18 @@ def evaluate(model_dir):
         "val_tokens_predicted": int(windows.shape[0] * (windows.shape[1] - 1)),
         "prev_token_head": float(prev[pl, ph]),
         "prev_token_best": {"layer": int(pl), "head": int(ph)},
-        "prev_token_all_heads": prev.round(4).tolist(),
+        "prev_token_all_heads": _rounded(prev),
         "induction": {
             "score": float(ind["scores"][il, ih]),
             "layer": int(il), "head": int(ih),
             "first_half_loss": ind["first_half_loss"],
             "second_half_loss": ind["second_half_loss"],
-            "all_heads": ind["scores"].round(4).tolist(),
+            "all_heads": _rounded(ind["scores"]),
             "sequences": 256, "half_length": cfg["context"] // 2,
         },
         "weights_bytes": (model_dir / "model.safetensors").stat().st_size,
+        "example": example,
+        "heads": heads,
     }
 
 

@@ -21,8 +21,20 @@ def make_config(vocab_size, d_model=128, n_layers=2, n_heads=4, d_mlp=0, context
             "d_head": d_model // n_heads, "d_mlp": d_mlp, "context": context, "ln_eps": LN_EPS}
 
 
-def init_params(cfg, seed):
-    """Normal(0, 0.02) weights; the two residual-writing projections are scaled by 1/sqrt(2·layers)."""
+def sinusoids(C, D, scale):
+    """The fixed position code of Vaswani et al. (sin/cos at geometric frequencies), times `scale`."""
+    pos = np.arange(C)[:, None]
+    freq = 1.0 / (10000.0 ** (np.arange(0, D, 2) / D))[None]
+    out = np.zeros((C, D), np.float32)
+    out[:, 0::2] = np.sin(pos * freq)
+    out[:, 1::2] = np.cos(pos * freq)
+    return out * scale
+
+
+def init_params(cfg, seed, pos_init="normal"):
+    """Normal(0, 0.02) weights; the two residual-writing projections are scaled by 1/sqrt(2·layers).
+    pos_init "sinusoid" starts the (still learned) position embeddings from sin/cos waves with the same
+    standard deviation as the token embeddings instead of noise."""
     rng = np.random.default_rng(seed)
     D, V, C, F, L = cfg["d_model"], cfg["vocab_size"], cfg["context"], cfg["d_mlp"], cfg["n_layers"]
     std, out_std = 0.02, 0.02 / math.sqrt(2 * L)
@@ -31,6 +43,10 @@ def init_params(cfg, seed):
         return jnp.asarray(rng.normal(0.0, s, size=shape).astype(np.float32))
 
     p = {"tok_emb": normal((V, D), std), "pos_emb": normal((C, D), std)}
+    if pos_init == "sinusoid":
+        p["pos_emb"] = jnp.asarray(sinusoids(C, D, std * math.sqrt(2.0)))
+    elif pos_init != "normal":
+        raise ValueError(f"pos_init: expected 'normal' or 'sinusoid', found {pos_init!r}")
     for i in range(L):
         pre = f"layers.{i}."
         p[pre + "ln1.weight"] = jnp.ones((D,), jnp.float32)

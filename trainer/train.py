@@ -44,6 +44,7 @@ RECIPE = {
     "grad_clip": 1.0,
     "repeat_fraction": 0.25,
     "repeat_span": [6, 24],
+    "pos_init": "normal",
 }
 
 
@@ -147,7 +148,7 @@ def train(run_dir, recipe, docs, checkpoint_every_s=300, eval_every=1000, log_ev
         start, elapsed, log = ck["step"], ck["elapsed"], ck["log"]
         out(f"resumed from step {start} ({elapsed:.0f} s trained)")
     else:
-        params = tinylm.init_params(cfg, recipe["seed"])
+        params = tinylm.init_params(cfg, recipe["seed"], recipe.get("pos_init", "normal"))
         opt_state = opt.init(params)
         start, elapsed, log = 0, 0.0, []
 
@@ -209,7 +210,7 @@ def smoke():
     docs = []
     for src_docs in by_source.values():
         docs += src_docs[:12] + [d for d in src_docs if corpus.is_val(d[0])][:2]
-    recipe = dict(RECIPE, steps=150, warmup_steps=20, batch=32, repeat_fraction=0.2)
+    recipe = dict(RECIPE, steps=100, warmup_steps=15, batch=32)
     lines = []
 
     def out(s):
@@ -217,7 +218,7 @@ def smoke():
         print(s, flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp) / "run"
-        params, cfg, tok, _, val, log = train(run_dir, recipe, docs, eval_every=150, log_every=25, out=out)
+        params, cfg, tok, _, val, log = train(run_dir, recipe, docs, eval_every=100, log_every=20, out=out)
         losses = [r["loss"] for r in log if "loss" in r]
         if not losses[-1] < losses[0] - 1.0:
             raise SystemExit(f"smoke: expected the training loss to fall by > 1 nat, found {losses[0]:.3f} → "
