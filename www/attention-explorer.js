@@ -452,7 +452,7 @@ export class AttentionExplorer extends HTMLElement {
       const img = g.createImageData(T, T);
       const px = new Uint32Array(img.data.buffer);
       const grey = rgba32(200, 200, 204);
-      for (let i = 0; i < T * T; i++) px[i] = m.data[i] === -Infinity ? grey : rgba32(...seq.rgb(w.data[i]));
+      for (let i = 0; i < T * T; i++) px[i] = m.data[i] === -Infinity ? grey : seq.px(w.data[i]);
       g.putImageData(img, 0, 0);
     });
   }

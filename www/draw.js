@@ -93,20 +93,39 @@ function interp(stops, t) {
   return [0, 1, 2].map((c) => Math.round(a[c] + (b[c] - a[c]) * f));
 }
 
-/** A colour scale: value → [r, g, b]; kind 'seq' over [lo, hi], 'div' symmetric around 0 over ±max. */
-export function scale(kind, lo, hi) {
-  if (kind === 'div') {
-    const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
-    return { kind, lo: -m, hi: m, rgb: (v) => interp(RDBU_RGB, (v / m + 1) / 2) };
-  }
-  const span = hi - lo || 1;
-  return { kind, lo, hi, rgb: (v) => interp(VIRIDIS_RGB, (v - lo) / span) };
-}
-
 export const css = ([r, g, b]) => `rgb(${r},${g},${b})`;
 
 /** An opaque pixel for a Uint32Array view of ImageData (little-endian: ABGR). */
 export const rgba32 = (r, g, b) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
+
+// Each scale is sampled once into 256 steps (finer than the eye can tell apart): a keystroke colours
+// thousands of cells, and interpolating each one was a measurable part of the redraw.
+const STEPS = 256;
+function lut(stops) {
+  const rgb = Array.from({ length: STEPS }, (_, i) => interp(stops, i / (STEPS - 1)));
+  return { rgb, css: rgb.map(css), px: Uint32Array.from(rgb, ([r, g, b]) => rgba32(r, g, b)) };
+}
+const VIRIDIS_LUT = lut(VIRIDIS_RGB);
+const RDBU_LUT = lut(RDBU_RGB);
+
+/**
+ * A colour scale: value → colour; kind 'seq' over [lo, hi], 'div' symmetric around 0 over ±max.
+ * `rgb(v)` gives [r, g, b] (shared: do not modify), `css(v)` a CSS colour, `px(v)` a canvas pixel.
+ */
+export function scale(kind, lo, hi) {
+  let table, at0, span;
+  if (kind === 'div') {
+    const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
+    [table, at0, span, lo, hi] = [RDBU_LUT, -m, 2 * m, -m, m];
+  } else {
+    [table, at0, span] = [VIRIDIS_LUT, lo, hi - lo || 1];
+  }
+  const index = (v) => {
+    const t = (v - at0) / span;
+    return t > 0 ? (t < 1 ? Math.round(t * (STEPS - 1)) : STEPS - 1) : 0; // NaN and −∞ → the low end
+  };
+  return { kind, lo, hi, rgb: (v) => table.rgb[index(v)], css: (v) => table.css[index(v)], px: (v) => table.px[index(v)] };
+}
 
 /** Black or white text, whichever reads better on this fill. */
 export function ink([r, g, b]) {
@@ -246,7 +265,7 @@ export function heatGridSvg(o) {
       const masked = isMaskedCell(o, q, k);
       const x = lw + b * c, y = top + a * c;
       const rgb = sc.rgb(v);
-      svg.append(s('rect', { x, y, width: c - 1, height: c - 1, 'data-cell': `${q},${k}`, class: masked ? 'cell masked' : 'cell', fill: masked ? `url(#${hatch})` : css(rgb) }));
+      svg.append(s('rect', { x, y, width: c - 1, height: c - 1, 'data-cell': `${q},${k}`, class: masked ? 'cell masked' : 'cell', fill: masked ? `url(#${hatch})` : sc.css(v) }));
       svg.append(s('text', { x: x + (c - 1) / 2, y: y + c / 2 + font / 3, 'text-anchor': 'middle', 'font-size': font, class: masked ? 'num masked' : 'num', fill: masked ? null : ink(rgb), text: fmt(v) }));
     }
   }
@@ -283,9 +302,8 @@ export function heatGrid(o) {
   for (let q = 0; q < T; q++) {
     for (let k = 0; k < T; k++) {
       const v = at(m, q, k), i = q * T + k;
-      const rgb = sc.rgb(v);
       masks[i] = isMaskedCell(o, q, k) ? 1 : 0;
-      fills[i] = css(rgb); inks[i] = ink(rgb); texts[i] = fmt(v);
+      fills[i] = sc.css(v); inks[i] = ink(sc.rgb(v)); texts[i] = fmt(v);
     }
   }
   const sums = rowSums ? Array.from({ length: T }, (_, q) => { let x = 0; for (let k = 0; k < T; k++) x += at(m, q, k); return fmt(x); }) : null;
@@ -404,8 +422,7 @@ export function heatStrips(o) {
       for (let i = 0; i < T; i++) {
         const y0 = i * rh * W;
         for (let j = 0; j < D; j++) {
-          const [r, gg, b] = sc.rgb(at(m, i, j));
-          px.fill(rgba32(r, gg, b), y0 + j * cw, y0 + (j + 1) * cw - gap);
+          px.fill(sc.px(at(m, i, j)), y0 + j * cw, y0 + (j + 1) * cw - gap);
         }
         for (let y = 1; y < rh - 2; y++) px.copyWithin(y0 + y * W, y0, y0 + W);
       }
@@ -428,7 +445,7 @@ export function heatStrips(o) {
     const svg = s('svg', { width: W, height: H, viewBox: `0 0 ${W} ${H}` }, s('text', { x: lw, y: 12, class: 'axis-title', text: `${caption} (dimensions →)` }));
     for (let i = 0; i < T; i++) {
       svg.append(s('text', { x: lw - 6, y: 20 + i * rh + rh / 2 + 3, 'text-anchor': 'end', class: 'label', text: tokenLabel(labels[i], 14) }));
-      for (let j = 0; j < D; j++) svg.append(s('rect', { x: lw + j * cw, y: 20 + i * rh, width: cw - (cw > 4 ? 1 : 0), height: rh - 2, fill: css(sc.rgb(at(m, i, j))) }));
+      for (let j = 0; j < D; j++) svg.append(s('rect', { x: lw + j * cw, y: 20 + i * rh, width: cw - (cw > 4 ? 1 : 0), height: rh - 2, fill: sc.css(at(m, i, j)) }));
     }
     return stackSvg([svg, legend(sc, o.legendLabel ?? `${caption}: value per dimension (${D} dimensions)`)]);
   };
@@ -467,7 +484,7 @@ export function linesView(o) {
       if (!(w > 0.01)) continue;
       const [a, b] = transpose ? [k, q] : [q, k];
       lines.append(s('line', { x1: lw, y1: 34 + a * rh, x2: lw + gap, y2: 34 + b * rh, class: 'att-line', 'data-q': q, 'data-k': k,
-        stroke: kind === 'div' ? css(sc.rgb(v)) : null, 'stroke-width': (0.5 + 5 * w).toFixed(2), 'stroke-opacity': (0.15 + 0.85 * w).toFixed(2) }));
+        stroke: kind === 'div' ? sc.css(v) : null, 'stroke-width': (0.5 + 5 * w).toFixed(2), 'stroke-opacity': (0.15 + 0.85 * w).toFixed(2) }));
     }
   }
   svg.append(lines);
