@@ -84,6 +84,9 @@ impl Hasher for PairHasher {
 }
 
 type PairMap = HashMap<(u32, u32), (u32, u32), BuildHasherDefault<PairHasher>>;
+/// Token bytes → id, with the same hasher (std's SipHash and its random keys cost about 2 KB of wasm,
+/// and a tokenizer file is not an attacker choosing keys against a running server).
+type IdMap = HashMap<Vec<u8>, u32, BuildHasherDefault<PairHasher>>;
 
 /// A byte-level BPE tokenizer.
 #[derive(Clone, Debug)]
@@ -92,7 +95,7 @@ pub struct Tokenizer {
     bytes: Vec<u8>,
     spans: Vec<(usize, usize)>,
     /// Bytes of a model-vocabulary token → its id.
-    ids: HashMap<Vec<u8>, u32>,
+    ids: IdMap,
     /// The id of the token for each single byte.
     byte_ids: [u32; 256],
     /// (left id, right id) → (rank, merged id).
@@ -287,7 +290,7 @@ impl Tokenizer {
         // ids must run 0..count with no gaps, so no id can reach `count` (this also bounds allocation)
         let count = vocab.len() + added_list.and_then(Json::as_array).map_or(0, <[Json]>::len);
         let mut by_id: Vec<Option<Vec<u8>>> = Vec::new();
-        let mut ids: HashMap<Vec<u8>, u32> = HashMap::with_capacity(vocab.len());
+        let mut ids = IdMap::with_capacity_and_hasher(vocab.len(), Default::default());
         for (piece, id) in vocab {
             let id = match id.as_u64().and_then(|id| usize::try_from(id).ok()) {
                 Some(id) if id < count => id,

@@ -192,10 +192,48 @@ pub fn check_config(c: &Config) -> Result<(), WeightsError> {
     if !(c.ln_eps.is_finite() && c.ln_eps > 0.0) {
         return Err(WeightsError::Config(format!(
             "expected `ln_eps` finite and above 0, found {}",
-            c.ln_eps
+            float_text(c.ln_eps)
         )));
     }
     Ok(())
+}
+
+/// `x` for a message, without the float-formatting machinery of `{}` (about 20 KB of wasm): `NaN`,
+/// `inf`, `-inf`, an integer as `-1`, anything else to 7 significant digits as `1.5e-5`.
+fn float_text(x: f32) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    let sign = if x.is_sign_negative() { "-" } else { "" };
+    let magnitude = f64::from(x).abs();
+    if magnitude.is_infinite() {
+        return format!("{sign}inf");
+    }
+    if magnitude.fract() == 0.0 && magnitude < 1e15 {
+        return format!("{sign}{}", magnitude as u64);
+    }
+    // scale into [1, 10) by powers of ten (exact enough for 7 digits), then round
+    let (mut m, mut exponent) = (magnitude, 0i32);
+    while m >= 10.0 {
+        m /= 10.0;
+        exponent += 1;
+    }
+    while m < 1.0 {
+        m *= 10.0;
+        exponent -= 1;
+    }
+    let mut digits = (m * 1e6).round() as u64;
+    if digits >= 10_000_000 {
+        digits /= 10;
+        exponent += 1;
+    }
+    while digits % 10 == 0 && digits >= 10 {
+        digits /= 10;
+    }
+    let text = digits.to_string();
+    let (first, rest) = text.split_at(1);
+    let point = if rest.is_empty() { "" } else { "." };
+    format!("{sign}{first}{point}{rest}e{exponent}")
 }
 
 /// Every tensor a config requires, with its shape, in the order FORMAT.md lists them.
@@ -588,7 +626,15 @@ fn check_tiling(
     for (i, e) in scales.iter().enumerate() {
         spans.extend(e.as_ref().map(|e| (e.begin, e.end, n + i)));
     }
-    spans.sort_unstable();
+    // insertion sort: files list their tensors in data order, so this is one pass for them (and
+    // it keeps the sort machinery of `sort_unstable`, several KB of wasm, out of the module)
+    for i in 1..spans.len() {
+        let mut j = i;
+        while j > 0 && spans[j - 1] > spans[j] {
+            spans.swap(j - 1, j);
+            j -= 1;
+        }
+    }
     let name = |index: usize| match required.get(index) {
         Some((tensor, _)) => tensor.clone(),
         None => format!("{}.scale", required.get(index - n).map_or("", |(t, _)| t.as_str())),
@@ -805,4 +851,33 @@ fn json_string(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::float_text;
+
+    #[test]
+    fn float_text_reads_like_the_number() {
+        for (x, text) in [
+            (-1.0f32, "-1"),
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (16_777_216.0, "16777216"),
+            (1e-5, "1e-5"),
+            (1.5e-7, "1.5e-7"),
+            (0.1, "1e-1"),
+            (-123.456, "-1.23456e2"),
+            (2.5, "2.5e0"),
+            (f32::MAX, "3.402823e38"),
+            (f32::MIN_POSITIVE, "1.175494e-38"),
+            (f32::from_bits(1), "1.401298e-45"),
+            (9.999_999, "9.999999e0"),
+            (f32::NAN, "NaN"),
+            (f32::INFINITY, "inf"),
+            (f32::NEG_INFINITY, "-inf"),
+        ] {
+            assert_eq!(float_text(x), text, "{x:e}");
+        }
+    }
 }
