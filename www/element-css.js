@@ -148,6 +148,18 @@ svg .bar { fill: #31688e; }
 :host([theme="dark"]) svg .bar { fill: #35b779; }
 @media (prefers-color-scheme: dark) { :host(:not([theme="light"])) svg .bar { fill: #35b779; } }
 
+/* wide views: the explanation beside the figures, so the numbers are on screen without scrolling */
+.ae-view { container-type: inline-size; }
+@container (min-width: 940px) {
+  .step { display: grid; grid-template-columns: minmax(220px, 300px) minmax(0, 1fr); grid-template-rows: auto auto 1fr;
+    grid-template-areas: "head head" "math body" "explain body"; column-gap: 28px; }
+  .step > h2 { grid-area: head; }
+  .step > .math { grid-area: math; }
+  .step > .explain { grid-area: explain; font-size: 0.95em; }
+  .step > :last-child { grid-area: body; min-width: 0; }
+  .step > :last-child > .figure:first-child, .step > :last-child > .figs:first-child > .figure:first-child { margin-top: 0; }
+}
+
 /* the arithmetic panel */
 .ae-detail { min-height: 2.6em; padding: 6px 10px; background: var(--ae-panel); border-radius: 6px; font-size: 0.88em; }
 .ae-detail p { margin: 0 0 3px; }
