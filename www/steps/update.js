@@ -46,7 +46,7 @@ function neighbourTable(trace) {
   const { before, after } = trace.neighbours;
   const list = (ns) => ns.map((n) => `${quote(n.text)} ${fmt(n.similarity)}`).join(', ');
   return h('figure', { class: 'figure' },
-    h('div', { class: 'fig-title', text: 'Nearest vocabulary tokens (cosine similarity with their embedding rows), before the layers (E) and after the last layer' }),
+    h('div', { class: 'fig-title', text: 'Nearest vocabulary tokens (cosine similarity with their embedding rows, both measured from the mean embedding), before the layers (E) and after the last layer (where each vector already points toward the word it predicts next)' }),
     h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': 'nearest vocabulary tokens' }, h('table', { class: 'neighbours' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'token' }), h('th', { scope: 'col', text: 'nearest to E' }), h('th', { scope: 'col', text: 'nearest to the final E′' }))),
       h('tbody', {}, trace.tokens.map((t, i) => h('tr', { 'data-tok': i }, h('th', { scope: 'row', text: t.text }), h('td', { text: list(before[i]) }), h('td', { text: list(after[i]) })))))));
