@@ -6,6 +6,8 @@
 #   ./build.sh serve       setup + build + serve www/ on http://127.0.0.1:8080
 #   ./build.sh test        setup + every test (native, headless Chromium, page, trainer smoke)
 #   ./build.sh bench       benchmarks into target/bench.json
+#   ./build.sh dist        setup + build + dist/ for sites and npm (tools/dist.mjs)
+#   ./build.sh fuzz        cargo fuzz the parsers for FUZZ_SECONDS each (nightly)
 #   ./build.sh eval-model  measure the shipped model into target/model-eval.json
 #   ./build.sh train       retrain the shipped model from scratch (about an hour on 2 cores)
 #
@@ -157,5 +159,5 @@ case "${1:-}" in
   eval-model) eval_model ;;
   train) train ;;
   fuzz) fuzz ;;
-  *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,15p' "$0" >&2; exit 2 ;;
 esac

@@ -6,7 +6,8 @@
 #   2. the shipped module once more without the built-in model (cargo + wasm-bindgen, as wasm-pack
 #      does it), for its size without weights;
 #   3. node benches/engine.mjs: kernels and whole analyses in one Node process;
-#   4. node benches/page.mjs: page timings in headless Chromium.
+#   4. node benches/page.mjs: page timings in headless Chromium;
+#   5. node benches/widget.mjs: the widget's first view and size (it builds dist/ itself).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,4 +32,9 @@ node benches/engine.mjs --simd "$TARGET/bench-simd/$WASM" --scalar "$TARGET/benc
 if [ -f benches/page.mjs ] && [ -z "${BENCH_ENGINE_ONLY:-}" ]; then
   echo "==> node benches/page.mjs" >&2
   node benches/page.mjs
+fi
+
+if [ -f benches/widget.mjs ] && [ -z "${BENCH_ENGINE_ONLY:-}" ]; then
+  echo "==> node benches/widget.mjs" >&2
+  node benches/widget.mjs
 fi
