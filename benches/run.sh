@@ -24,6 +24,10 @@ echo "==> the shipped module without the built-in model (size only)" >&2
 CARGO_TARGET_DIR="$TARGET/bench-noweights" cargo build --release --target wasm32-unknown-unknown --lib --no-default-features
 wasm-bindgen --target web --out-dir "$TARGET/bench-noweights/pkg" \
   "$TARGET/bench-noweights/wasm32-unknown-unknown/release/attention_explorer.wasm"
+# the same wasm-opt pass as ./build.sh build, so the size is the shipped one
+node_modules/.bin/wasm-opt -Os --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue --strip-debug --strip-producers \
+  "$TARGET/bench-noweights/pkg/attention_explorer_bg.wasm" -o "$TARGET/bench-noweights/pkg/attention_explorer_bg.wasm"
 
 echo "==> node benches/engine.mjs" >&2
 node benches/engine.mjs --simd "$TARGET/bench-simd/$WASM" --scalar "$TARGET/bench-scalar/$WASM" --pkg "$PKG" \

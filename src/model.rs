@@ -1,9 +1,9 @@
 //! The model: its configuration, its weights, and the forward pass top to bottom.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// Dimensions of a model (the `config` metadata of a weights file, see `model/FORMAT.md`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Config {
     pub vocab_size: usize,
     pub d_model: usize,
@@ -58,6 +58,7 @@ pub struct Weights {
 }
 
 use crate::kernels;
+use crate::weights::float_text;
 use crate::tokenizer::Tokenizer;
 use crate::trace::{
     Candidate, HeadTrace, LayerTrace, MapTrace, Matrix, MlpTrace, Neighbour, Neighbours, Options, Prediction,
@@ -208,7 +209,7 @@ impl Model {
         if !(o.temperature.is_finite() && o.temperature > 0.0) {
             return Err(AnalyzeError::BadOption(format!(
                 "temperature must be a finite number above 0, found {}",
-                o.temperature
+                float_text(o.temperature)
             )));
         }
         if let Some(&(l, h)) = o.disabled_heads.iter().find(|&&(l, h)| l >= cfg.n_layers || h >= cfg.n_heads) {
@@ -462,15 +463,15 @@ fn check_finite(layers: &[LayerTrace], predict: &Prediction) -> Result<(), Analy
     for (l, layer) in layers.iter().enumerate() {
         for (h, head) in layer.heads.iter().enumerate() {
             if let Some(v) = bad(&head.weights.data) {
-                return Err(AnalyzeError::Overflow(format!("{v} in the attention weights of layer {}, head {}", l + 1, h + 1)));
+                return Err(AnalyzeError::Overflow(format!("{} in the attention weights of layer {}, head {}", float_text(v), l + 1, h + 1)));
             }
         }
         if let Some(v) = bad(&layer.output.data) {
-            return Err(AnalyzeError::Overflow(format!("{v} in the output of layer {}", l + 1)));
+            return Err(AnalyzeError::Overflow(format!("{} in the output of layer {}", float_text(v), l + 1)));
         }
     }
     match bad(&predict.probs.data) {
-        Some(v) => Err(AnalyzeError::Overflow(format!("{v} in the next-token probabilities"))),
+        Some(v) => Err(AnalyzeError::Overflow(format!("{} in the next-token probabilities", float_text(v)))),
         None => Ok(()),
     }
 }

@@ -5,7 +5,6 @@
 //! column is the key (the token looked at).
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
-use serde::Deserialize;
 
 use crate::model::Config;
 
@@ -61,8 +60,7 @@ impl Serialize for F32s<'_> {
 }
 
 /// What the user asked for: ablations and the prediction's settings.
-#[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Options {
     /// Divide scores by √d_head (switch off to see why it is there).
     pub scale: bool,

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::trace::Options;
 use crate::Engine;
@@ -19,16 +20,83 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     value.serialize(&serializer).map_err(|e| JsError::new(&format!("could not convert the result for JavaScript: {e}")))
 }
 
-fn options_from_js(options: JsValue) -> Result<Options, JsError> {
-    if options.is_undefined() || options.is_null() {
-        return Ok(Options::default());
+const OPTION_NAMES: &str = "scale, causal, disabled_heads, temperature, predict_position, top_k, neighbours";
+
+fn invalid(what: &str) -> JsError {
+    JsError::new(&format!("invalid options: {what} (expected an object with any of {OPTION_NAMES})"))
+}
+
+/// What JavaScript calls the value's type, for messages.
+fn kind(v: &JsValue) -> String {
+    if v.is_null() {
+        return "null".into();
     }
-    serde_wasm_bindgen::from_value(options).map_err(|e| {
-        JsError::new(&format!(
-            "invalid options: {e} (expected an object with any of scale, causal, disabled_heads, temperature, \
-             predict_position, top_k, neighbours)"
-        ))
-    })
+    if js_sys::Array::is_array(v) {
+        return "an array".into();
+    }
+    v.js_typeof().as_string().unwrap_or_default()
+}
+
+fn boolean(name: &str, v: &JsValue) -> Result<bool, JsError> {
+    v.as_bool().ok_or_else(|| invalid(&format!("`{name}` must be true or false, found {}", kind(v))))
+}
+
+fn number(name: &str, v: &JsValue) -> Result<f64, JsError> {
+    v.as_f64().ok_or_else(|| invalid(&format!("`{name}` must be a number, found {}", kind(v))))
+}
+
+fn whole(name: &str, v: &JsValue) -> Result<usize, JsError> {
+    let x = number(name, v)?;
+    if x >= 0.0 && x.fract() == 0.0 && x <= u32::MAX as f64 {
+        Ok(x as usize)
+    } else {
+        Err(invalid(&format!("`{name}` must be a whole number ≥ 0")))
+    }
+}
+
+/// Reads the options object by hand (not with serde): unknown keys and wrong types are refused with
+/// a message naming the option; `undefined` values keep their defaults; `predict_position` may be null.
+fn options_from_js(options: JsValue) -> Result<Options, JsError> {
+    let mut o = Options::default();
+    if options.is_undefined() || options.is_null() {
+        return Ok(o);
+    }
+    if !options.is_object() || js_sys::Array::is_array(&options) {
+        return Err(invalid(&format!("found {}", kind(&options))));
+    }
+    let object: &js_sys::Object = options.unchecked_ref();
+    for key in js_sys::Object::keys(object).iter() {
+        let name = key.as_string().unwrap_or_default();
+        let v = js_sys::Reflect::get(&options, &key).map_err(|_| invalid(&format!("`{name}` cannot be read")))?;
+        if v.is_undefined() {
+            continue;
+        }
+        match name.as_str() {
+            "scale" => o.scale = boolean(&name, &v)?,
+            "causal" => o.causal = boolean(&name, &v)?,
+            "neighbours" => o.neighbours = boolean(&name, &v)?,
+            "temperature" => o.temperature = number(&name, &v)? as f32,
+            "top_k" => o.top_k = whole(&name, &v)?,
+            "predict_position" => o.predict_position = if v.is_null() { None } else { Some(whole(&name, &v)?) },
+            "disabled_heads" => {
+                let pairs: js_sys::Array = v
+                    .dyn_into()
+                    .map_err(|v| invalid(&format!("`disabled_heads` must be an array of [layer, head] pairs, found {}", kind(&v))))?;
+                o.disabled_heads = pairs
+                    .iter()
+                    .map(|pair| {
+                        let pair: js_sys::Array = pair.dyn_into().map_err(|_| invalid("each disabled head must be a [layer, head] pair"))?;
+                        if pair.length() != 2 {
+                            return Err(invalid("each disabled head must be a [layer, head] pair"));
+                        }
+                        Ok((whole("disabled_heads layer", &pair.get(0))?, whole("disabled_heads head", &pair.get(1))?))
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            _ => return Err(invalid(&format!("unknown option `{name}`"))),
+        }
+    }
+    Ok(o)
 }
 
 /// A loaded model, ready to analyse text.

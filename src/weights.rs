@@ -200,7 +200,7 @@ pub fn check_config(c: &Config) -> Result<(), WeightsError> {
 
 /// `x` for a message, without the float-formatting machinery of `{}` (about 20 KB of wasm): `NaN`,
 /// `inf`, `-inf`, an integer as `-1`, anything else to 7 significant digits as `1.5e-5`.
-fn float_text(x: f32) -> String {
+pub(crate) fn float_text(x: f32) -> String {
     if x.is_nan() {
         return "NaN".into();
     }

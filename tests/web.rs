@@ -59,6 +59,20 @@ fn errors_are_readable_and_the_model_survives_a_bad_load() {
     let bad = Object::new();
     Reflect::set(&bad, &"temperature".into(), &JsValue::from_str("hot")).expect("set");
     assert!(message(ex.analyze("hi", bad.into()).err().expect("bad options")).contains("invalid options"));
+    let opts = |js: &str| js_sys::JSON::parse(js).expect("JSON");
+    for (js, says) in [
+        (r#"{"tempreature": 2}"#, "unknown option `tempreature`"),
+        (r#"{"scale": "no"}"#, "`scale` must be true or false, found string"),
+        (r#"{"top_k": 2.5}"#, "`top_k` must be a whole number"),
+        (r#"{"disabled_heads": [[0]]}"#, "[layer, head] pair"),
+        (r#"{"disabled_heads": 3}"#, "found number"),
+        ("[1, 2]", "found an array"),
+    ] {
+        let msg = message(ex.analyze("hi", opts(js)).err().unwrap_or_else(|| panic!("{js} is refused")));
+        assert!(msg.contains(says), "{js}: {msg}");
+    }
+    let ok = ex.analyze("hi there", opts(r#"{"predict_position": null, "disabled_heads": [[0, 1]], "top_k": 3}"#)).expect("valid options");
+    assert_eq!(js_sys::Array::from(&get(&get(&ok, "predict"), "top")).length(), 3);
     let err = ex.load(b"not a model", b"{}").err().expect("garbage is refused");
     assert!(message(err).contains("weights"));
     assert_eq!(ex.count_tokens("hello world"), before, "the previous model is still loaded");
