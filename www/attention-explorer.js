@@ -186,6 +186,13 @@ export class AttentionExplorer extends HTMLElement {
     }
     loadEngine().then((engine) => {
       this._engine = engine;
+      if (!this._watching) {
+        this._watching = true;
+        // Another model was loaded (engine.load/reset): rebuild for its sizes and re-analyse. Held through a
+        // WeakRef so a removed widget can still be collected.
+        const self = new WeakRef(this);
+        engine.onModelChange(() => { const el = self.deref(); if (el) { el._built = null; el._changed(false); } });
+      }
       this._changed(false);
     }, (err) => this._fail(err));
   }

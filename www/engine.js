@@ -31,12 +31,23 @@ export function loadEngine() {
         throw new Error(`the model could not be loaded (${e && e.message ? e.message : e})`);
       }
       mark('attention-explorer:wasm-ready');
-      const engine = new Engine(new mod.Explorer());
+      const engine = new Engine(new mod.Explorer(), mod.Explorer);
       mark('attention-explorer:model-ready');
       return engine;
     })();
   }
   return shared;
+}
+
+/** Replaces the shared model with one from a weights file (safetensors) and a tokenizer.json, both as
+ * bytes; every widget re-analyses. Throws the engine's readable Error and keeps the previous model. */
+export async function load(weightsBytes, tokenizerBytes) {
+  (await loadEngine()).load(weightsBytes, tokenizerBytes);
+}
+
+/** Goes back to the built-in model; every widget re-analyses. */
+export async function reset() {
+  (await loadEngine()).reset();
 }
 
 const mark = (name) => { if (typeof performance !== 'undefined' && performance.mark) performance.mark(name); };
@@ -45,11 +56,39 @@ const CACHE = 12;
 
 /** One loaded model plus a small cache of traces (many widgets often show the same sentence). */
 export class Engine {
-  constructor(explorer) {
+  constructor(explorer, Explorer) {
     this.explorer = explorer;
+    this.Explorer = Explorer;
     this.info = explorer.info();
     this.cache = new Map();
     this.vocab = null;
+    this.listeners = new Set();
+  }
+
+  /** Calls fn() after every change of model (load or reset). */
+  onModelChange(fn) {
+    this.listeners.add(fn);
+  }
+
+  /** Another model from its files' bytes; on error the current model stays (the Error says why). */
+  load(weightsBytes, tokenizerBytes) {
+    this.explorer.load(weightsBytes, tokenizerBytes);
+    this.replaced();
+  }
+
+  /** The built-in model again. */
+  reset() {
+    const builtIn = new this.Explorer();
+    this.explorer.free();
+    this.explorer = builtIn;
+    this.replaced();
+  }
+
+  replaced() {
+    this.info = this.explorer.info();
+    this.cache.clear();
+    this.vocab = null;
+    for (const fn of this.listeners) fn();
   }
 
   /** The Trace for `text` (see src/trace.rs); throws Error with the engine's message. */

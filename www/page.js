@@ -1,6 +1,7 @@
 // The walkthrough page: hosts one full <attention-explorer> and keeps its state in the URL
 // (#text=…&step=…&layer=…&head=…), so a view can be shared and back/forward walk through the steps.
 import './attention-explorer.js';
+import { load as loadModel, reset as resetModel } from './engine.js';
 
 const explorer = document.getElementById('explorer');
 const KEYS = ['text', 'step', 'layer', 'head'];
@@ -90,3 +91,30 @@ document.addEventListener('keydown', (e) => {
 });
 
 restore();
+
+// "Load your own model": replaces the model of every widget on the page; on error the previous one stays.
+const ownStatus = document.getElementById('own-status');
+document.getElementById('own-model').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const weights = document.getElementById('own-weights').files[0];
+  const tokenizer = document.getElementById('own-tokenizer').files[0];
+  if (!weights || !tokenizer) {
+    ownStatus.textContent = `Choose both files first: the weights (.safetensors)${weights ? ' are chosen' : ' are missing'}, the tokenizer (tokenizer.json)${tokenizer ? ' is chosen' : ' is missing'}.`;
+    return;
+  }
+  ownStatus.textContent = 'Loading…';
+  try {
+    await loadModel(new Uint8Array(await weights.arrayBuffer()), new Uint8Array(await tokenizer.arrayBuffer()));
+    ownStatus.textContent = `Loaded ${weights.name} and ${tokenizer.name}.`;
+  } catch (err) {
+    ownStatus.textContent = `This model could not be loaded: ${err && err.message ? err.message : err}. The previous model is still in use.`;
+  }
+});
+document.getElementById('own-reset').addEventListener('click', async () => {
+  try {
+    await resetModel();
+    ownStatus.textContent = 'Back to the built-in model.';
+  } catch (err) {
+    ownStatus.textContent = `The built-in model could not be loaded: ${err && err.message ? err.message : err}.`;
+  }
+});
