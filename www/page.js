@@ -30,9 +30,14 @@ function applyHash() {
   if (!('text' in want)) explorer.removeAttribute('text');
 }
 
+// Only a text of at most this many characters goes into the URL: encoding and storing a long one blocks the
+// page (1 MB of text took ~5.5 s). A longer text is left out of the hash, so a shared link or a history
+// entry shows the default sentence with the same step, layer and head (as a hash without text= always has).
+const MAX_HASH_TEXT = 2000;
+
 function hashOf(state) {
   const p = new URLSearchParams();
-  p.set('text', state.text);
+  if (state.text.length <= MAX_HASH_TEXT) p.set('text', state.text);
   p.set('step', state.step);
   p.set('layer', String(state.layer));
   p.set('head', String(state.head));
@@ -63,7 +68,10 @@ explorer.addEventListener('attention-explorer:change', (e) => {
     pending = { hash: next, timer: setTimeout(flushText, TYPING_PAUSE_MS) };
   } else {
     flushText();
-    if (next !== location.hash) {
+    // A hash being restored with a text too long to write back keeps its URL: rewriting it without text=
+    // would make the hashchange that follows (after popstate) restore the default sentence.
+    const keep = restoring && e.detail.text.length > MAX_HASH_TEXT;
+    if (!keep && next !== location.hash) {
       if (restoring) history.replaceState(null, '', next); else history.pushState(null, '', next);
     }
   }

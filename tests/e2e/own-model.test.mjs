@@ -83,3 +83,24 @@ test('load the tiny model, fail on truncated weights, go back to the built-in mo
   assert.deepEqual(back.grid, builtIn.grid);
   env.assertClean(page);
 });
+
+test('the URL carries the text only up to 2,000 characters; a hash without text= shows the default sentence', { timeout: 120000 }, async () => {
+  const page = await env.page('/index.html#step=keys');
+  await ready(page);
+  const defaultText = await page.evaluate(() => document.querySelector('attention-explorer').text);
+  const box = page.locator('attention-explorer >> textarea');
+  const short = 'a b '.repeat(500); // 2,000 characters
+  await box.fill(short);
+  await page.waitForFunction(() => location.hash.includes('text='));
+  assert.equal(new URLSearchParams((await page.evaluate(() => location.hash)).slice(1)).get('text'), short);
+  const long = short + 'c';
+  const t0 = Date.now();
+  await box.fill(long);
+  await page.waitForFunction(() => !location.hash.includes('text=') && location.hash.includes('step=keys'));
+  assert.ok(Date.now() - t0 < 5000);
+  assert.equal(await page.evaluate(() => document.querySelector('attention-explorer').text), long, 'the long text stays in the widget');
+  await page.evaluate(() => { location.hash = '#step=values'; });
+  await page.waitForFunction(() => document.querySelector('attention-explorer').step === 'values');
+  assert.equal(await page.evaluate(() => document.querySelector('attention-explorer').text), defaultText);
+  env.assertClean(page);
+});
