@@ -21,6 +21,7 @@ export const EXAMPLES = [
   { label: 'bank account', text: 'she paid the money into her bank account' },
   { label: 'repeated name (induction)', text: 'Mr Dursley said hello. Mr Dursley said' },
 ];
+const MAX_TEXT = 4000; // characters the text box holds
 const ATTRIBUTES = ['text', 'step', 'steps', 'layer', 'head', 'controls', 'transpose', 'theme', 'height'];
 const CONTROLS = ['full', 'minimal', 'none'];
 const THEMES = ['light', 'dark', 'auto'];
@@ -284,14 +285,29 @@ export class AttentionExplorer extends HTMLElement {
     const b = {};
     const parts = [];
     if (full) {
-      b.textarea = h('textarea', { id: 'ae-text', rows: 2, maxlength: 4000, spellcheck: 'false',
-        on: { input: (e) => { this.text = e.target.value; } } });
+      // The box holds at most MAX_TEXT characters (maxlength cuts pastes silently): beforeinput sees what
+      // is being inserted, and the input that follows says so when the result was cut.
+      let cut = false;
+      b.textarea = h('textarea', { id: 'ae-text', rows: 2, maxlength: MAX_TEXT, spellcheck: 'false',
+        on: {
+          beforeinput: (e) => {
+            const t = e.target;
+            const added = (e.data ?? (e.dataTransfer ? e.dataTransfer.getData('text/plain') : '') ?? '').replace(/\r\n?/g, '\n');
+            cut = t.value.length - (t.selectionEnd - t.selectionStart) + added.length > MAX_TEXT;
+          },
+          input: (e) => {
+            b.cut.textContent = cut ? `Your text was cut to ${MAX_TEXT.toLocaleString('en')} characters; the model reads only its last ${this._engine.info.config.context} tokens anyway.` : '';
+            cut = false;
+            this.text = e.target.value;
+          },
+        } });
       b.count = h('span', { class: 'count', role: 'status' });
+      b.cut = h('span', { class: 'count over cut', role: 'status', 'aria-live': 'polite' });
       parts.push(h('div', { class: 'ae-input' },
         h('label', { for: 'ae-text', text: 'Your sentence' }), b.textarea,
         h('div', { class: 'examples' }, h('span', { class: 'muted', text: 'Examples:' }),
           EXAMPLES.map((x) => h('button', { type: 'button', class: 'example', text: x.label, title: x.text, on: { click: () => { this.text = x.text; } } })),
-          b.count)));
+          b.count, b.cut)));
     }
     if (full || minimal) {
       b.prev = h('button', { type: 'button', class: 'prev', 'aria-label': 'previous step', text: '← Previous', on: { click: () => this.previous() } });

@@ -104,3 +104,23 @@ test('the URL carries the text only up to 2,000 characters; a hash without text=
   assert.equal(await page.evaluate(() => document.querySelector('attention-explorer').text), defaultText);
   env.assertClean(page);
 });
+
+test('a paste longer than the text box holds is cut with a polite message', { timeout: 120000 }, async () => {
+  const page = await env.page('/index.html#step=tokens');
+  await ready(page);
+  const box = page.locator('attention-explorer >> textarea');
+  const message = page.locator('attention-explorer >> .cut');
+  assert.equal(await message.getAttribute('role'), 'status');
+  assert.equal(await message.getAttribute('aria-live'), 'polite');
+  await box.fill('');
+  await box.focus();
+  await page.keyboard.insertText('the cat sat on the mat. '.repeat(200)); // 4,800 characters, as a paste
+  assert.equal((await box.inputValue()).length, 4000);
+  assert.match(await message.textContent(), /cut to 4,000 characters; the model reads only its last \d+ tokens/);
+  assert.ok(await message.isVisible());
+  await box.fill('a short sentence');
+  assert.equal(await message.textContent(), '');
+  await box.fill('x'.repeat(4000)); // exactly the limit: nothing is cut
+  assert.equal(await message.textContent(), '');
+  env.assertClean(page);
+});
