@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { start, ROOT, WWW } from '../tests/e2e/helpers.mjs';
+import { mergeBenchJson } from './bench-json.mjs';
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 
@@ -69,12 +70,7 @@ try {
   });
 
   const out = { page_first_render_ms: +median(firsts).toFixed(1), keystroke_ms: +median(r.times).toFixed(2), page_bytes_gz: gz };
-  const file = path.join(ROOT, 'target/bench.json');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  let all = {};
-  try { all = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { all = {}; }
-  Object.assign(all, out);
-  fs.writeFileSync(file, JSON.stringify(all, null, 2) + '\n');
+  mergeBenchJson(ROOT, out);
   console.log(JSON.stringify({ ...out, cpu_reference_loop_ms: +cpuReference.toFixed(1), keystroke_tokens: r.tokens, keystroke_max_ms: +Math.max(...r.times).toFixed(2), first_render_runs_ms: firsts.map((x) => +x.toFixed(1)), files: [...files.keys()] }, null, 1));
 } finally {
   await env.close();

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { start, ROOT } from '../tests/e2e/helpers.mjs';
+import { mergeBenchJson } from './bench-json.mjs';
 
 const RUNS = 9;
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
@@ -68,12 +69,7 @@ try {
     widget_bytes_gz: bytesGz,
     widget_single_bytes_gz: zlib.gzipSync(fs.readFileSync(path.join(site, 'ae/attention-explorer.single.js')), { level: 9 }).length,
   };
-  const file = path.join(ROOT, 'target/bench.json');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  let all = {};
-  try { all = JSON.parse(fs.readFileSync(file, 'utf8')); } catch { all = {}; }
-  Object.assign(all, out);
-  fs.writeFileSync(file, JSON.stringify(all, null, 2) + '\n');
+  mergeBenchJson(ROOT, out);
   console.log(JSON.stringify({ ...out, runs_ms: modRuns.map((r) => +r.fromScript.toFixed(1)), single_runs_ms: singleRuns.map((r) => +r.fromScript.toFixed(1)),
     warm: modRuns.every((r) => r.cached), files: downloaded }, null, 1));
 } finally {

@@ -340,13 +340,19 @@ impl Model {
         Prediction { position, temperature, normed, logits, probs, top }
     }
 
+    /// xc (T,D) = x − μ, with μ the mean embedding row (the projection's centre).
+    fn centred(&self, x: &Matrix) -> Matrix {
+        let mut xc = x.clone();
+        for row in xc.data.chunks_exact_mut(x.cols) {
+            row.iter_mut().zip(&self.projection.mean).for_each(|(v, m)| *v -= m);
+        }
+        xc
+    }
+
     /// coords (T,2) = (x − mean) · axesᵀ on the embedding map.
     pub fn project(&self, x: &Matrix) -> Matrix {
         let d = self.weights.config.d_model;
-        let mut centred = x.clone();
-        for row in centred.data.chunks_exact_mut(d) {
-            row.iter_mut().zip(&self.projection.mean).for_each(|(v, m)| *v -= m);
-        }
+        let centred = self.centred(x);
         let mut out = Matrix::zeros(x.rows, 2);
         kernels::matmul_bt(&centred.data, &self.projection.axes, &mut out.data, x.rows, d, 2);
         out
@@ -358,11 +364,7 @@ impl Model {
     pub fn nearest_tokens(&self, tokenizer: &Tokenizer, x: &Matrix, n: usize) -> Vec<Vec<Neighbour>> {
         let (d, vocab) = (self.weights.config.d_model, self.weights.config.vocab_size);
         let mean = &self.projection.mean;
-        // xc (T,D) = x − μ
-        let mut xc = x.clone();
-        for row in xc.data.chunks_exact_mut(d) {
-            row.iter_mut().zip(mean).for_each(|(v, m)| *v -= m);
-        }
+        let xc = self.centred(x);
         // sims (T,V) = xc · (W_E − μ)ᵀ = xc · W_Eᵀ − xc·μ, then divided by both norms
         let mut sims = vec![0.0f32; x.rows * vocab];
         kernels::matmul_bt(&xc.data, &self.weights.tok_emb, &mut sims, x.rows, d, vocab);
