@@ -46,6 +46,24 @@ over under above below across through into onto from with without about around b
 Paris London France England America American English President Congress people government country
 """.split()
 
+# Tokenizer v2: words that start sentences and names, capitalised. Given (with and without a leading
+# space, like SIMPLE_WORDS) so that "Once" at the start of a text and " Once" after a space are each one
+# token, and a name repeated later in a text is cut the same way both times ("Mr", " Mr", " John").
+CAPITALISED_WORDS = """
+The A An In On At It He She They We I You This That These Those There Here When What Who Which How Why
+But And Or So If As Once Then After Before Now Today Yesterday Tomorrow Some Many Every Each No Not Yes
+One Two Three My Your His Her Its Our Their Me Him Them Is Are Was Were Do Does Did Have Has Had Will
+Can Could Would Should May Might Must Let Please Thank Hello Dear Good Great Little Big Old New
+Mr Mrs Ms Dr Sir Miss Lady Lord King Queen Prince Princess Captain Uncle Aunt Professor
+John Mary James Tom Anna Alice Bob Sarah David Emma Peter Paul George Henry Jane Elizabeth Jack Harry
+Kate Lucy Sam Ben Max Leo Mia Ella Noah Liam Olivia Sophia Oliver Charlie Grace Rose Lily Daniel Michael
+Robert William Richard Thomas Charles Joseph Susan Linda Helen Ruth Anne Ahab Ishmael Queequeg Starbuck
+Washington Lincoln Jefferson Adams Smith Jones Brown Johnson Miller Davis Wilson Taylor Clark Lewis
+Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April June July August
+September October November December God Earth America Europe Africa Asia China Russia Germany Spain
+Italy Japan India Canada Mexico Texas York California Boston Chicago States United Senate House
+""".split()
+
 
 def _doc_id(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
@@ -168,7 +186,7 @@ def build_tokenizer(train_texts, path: Path, vocab_size: int = VOCAB_SIZE):
     # The word list is given twice, with and without a leading space, as the pre-tokenizer would see
     # the word inside and at the start of a sentence.
     extra = []
-    for w in SIMPLE_WORDS:
+    for w in SIMPLE_WORDS + CAPITALISED_WORDS:
         extra.append(" " + w)
         extra.append(w)
     tok.train_from_iterator(list(train_texts) + extra * WORD_LIST_REPEATS, trainer=trainer)

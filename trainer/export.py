@@ -20,6 +20,9 @@ import numpy as np
 
 TRAINER = Path(__file__).resolve().parent
 sys.path.insert(0, str(TRAINER))
+# The one NumPy forward pass of the project (it shares no code with src/ or with tinylm.py): check()
+# compares the JAX golden trace against it.
+sys.path.insert(0, str(TRAINER.parent / "tests" / "reference"))
 
 MODEL_NAME = "attention-explorer tiny-2L"
 GOLDEN_TOLERANCE = 1e-4
@@ -30,6 +33,7 @@ GOLDEN_SENTENCES = [
     "Call me Ishmael. Some years ago",
     "The cat sat on the mat. The cat sat on the",
     "In 1776, 13 colonies declared independence!",
+    "Mr Dursley said hello. Mr Dursley",
 ]
 
 
@@ -65,7 +69,9 @@ def dequantize(tensors):
 def expected_shapes(cfg):
     D, V, C, F, H, Dh = (cfg["d_model"], cfg["vocab_size"], cfg["context"], cfg["d_mlp"], cfg["n_heads"],
                          cfg["d_head"])
-    shapes = {"tok_emb": (V, D), "pos_emb": (C, D), "ln_f.weight": (D,), "ln_f.bias": (D,)}
+    shapes = {"tok_emb": (V, D), "ln_f.weight": (D,), "ln_f.bias": (D,)}
+    if cfg.get("positions", "learned") == "learned":
+        shapes["pos_emb"] = (C, D)
     for i in range(cfg["n_layers"]):
         pre = f"layers.{i}."
         shapes.update({pre + "ln1.weight": (D,), pre + "ln1.bias": (D,), pre + "attn.w_q": (D, H * Dh),
@@ -105,21 +111,24 @@ def jax_x64():
 def _golden(params, cfg, tok, sentences):
     import jax.numpy as jnp
 
+    import reference
     import tinylm
     p = {k: jnp.asarray(np.asarray(v, np.float64)) for k, v in params.items()}
     if p["tok_emb"].dtype != jnp.float64:
         raise RuntimeError(f"expected the golden trace in float64, found {p['tok_emb'].dtype}")
     cases = []
+    keys = ["normed", "queries", "keys", "values", "scores", "scaled", "weights", "mixed", "delta", "updated",
+            "mlp_out", "output"]
+    if tinylm.is_rope(cfg):
+        keys[3:3] = ["rotated_queries", "rotated_keys"]
     for text in sentences:
-        ids = tok.encode(text).ids
+        ids = reference.encode(cfg, tok, text)
         if not 0 < len(ids) <= cfg["context"]:
             raise ValueError(f"golden sentence must have 1..{cfg['context']} tokens, found {len(ids)}: {text!r}")
         t = tinylm.trace(p, cfg, ids)
         case = {"text": text, "ids": ids, "embeddings": _round(t["embeddings"]), "layers": []}
         for layer in t["layers"]:
-            case["layers"].append({k: _round(layer[k]) for k in
-                                   ["normed", "queries", "keys", "values", "scores", "scaled", "weights",
-                                    "mixed", "delta", "updated", "mlp_out", "output"]})
+            case["layers"].append({k: _round(layer[k]) for k in keys})
         case["logits_last"] = _round(t["logits_last"])
         case["probs_last"] = _round(t["probs_last"])
         cases.append(case)
@@ -210,60 +219,10 @@ def load_shipped(model_dir):
     return cfg, dequantize(tensors), tensors, meta
 
 
-def numpy_trace(params, cfg, ids):
-    """An independent NumPy forward pass (float64) following model/FORMAT.md; returns the intermediates."""
-    p = {k: v.astype(np.float64) for k, v in params.items()}
-    T, H, Dh, eps = len(ids), cfg["n_heads"], cfg["d_head"], cfg["ln_eps"]
-
-    def ln(x, w, b):
-        m = x.mean(-1, keepdims=True)
-        v = ((x - m) ** 2).mean(-1, keepdims=True)
-        return (x - m) / np.sqrt(v + eps) * w + b
-
-    def softmax(x):
-        x = x - x.max(-1, keepdims=True)
-        e = np.exp(x)
-        return e / e.sum(-1, keepdims=True)
-    e = p["tok_emb"][ids] + p["pos_emb"][:T]
-    res = {"embeddings": e, "layers": []}
-    for i in range(cfg["n_layers"]):
-        pre = f"layers.{i}."
-        x = ln(e, p[pre + "ln1.weight"], p[pre + "ln1.bias"])
-        q, k, v = (x @ p[pre + "attn." + n] for n in ("w_q", "w_k", "w_v"))
-        L = {"normed": x, "queries": [], "keys": [], "values": [], "scores": [], "scaled": [], "weights": [],
-             "mixed": []}
-        delta = np.zeros_like(e)
-        for h in range(H):
-            sl = slice(h * Dh, (h + 1) * Dh)
-            s = q[:, sl] @ k[:, sl].T
-            sc = s / np.sqrt(Dh)
-            m = np.where(np.tril(np.ones((T, T), bool)), sc, -np.inf)
-            w = softmax(m)
-            z = w @ v[:, sl]
-            delta += z @ p[pre + "attn.w_o"][sl]
-            for key, val in zip(["queries", "keys", "values", "scores", "scaled", "weights", "mixed"],
-                                [q[:, sl], k[:, sl], v[:, sl], s, sc, w, z]):
-                L[key].append(val)
-        L["delta"] = delta
-        e = e + delta
-        L["updated"] = e
-        L["mlp_out"] = None
-        if cfg["d_mlp"] > 0:
-            x2 = ln(e, p[pre + "ln2.weight"], p[pre + "ln2.bias"])
-            u = x2 @ p[pre + "mlp.w_in"] + p[pre + "mlp.b_in"]
-            hdn = 0.5 * u * (1 + np.tanh(np.sqrt(2 / np.pi) * (u + 0.044715 * u ** 3)))
-            L["mlp_out"] = hdn @ p[pre + "mlp.w_out"] + p[pre + "mlp.b_out"]
-            e = e + L["mlp_out"]
-        L["output"] = e
-        res["layers"].append(L)
-    logits = ln(e[-1], p["ln_f.weight"], p["ln_f.bias"]) @ p["tok_emb"].T
-    res["logits_last"] = logits
-    res["probs_last"] = softmax(logits)
-    return res
-
-
 def check(model_dir, tol=1e-5, max_bytes=1_500_000):
-    """Verify an exported directory against model/FORMAT.md; raise SystemExit with what differs."""
+    """Verify an exported directory against model/FORMAT.md; raise SystemExit with what differs. The
+    golden trace (JAX) is compared with tests/reference/reference.py (NumPy) on the same weights."""
+    import reference
     from tokenizers import Tokenizer
     model_dir = Path(model_dir)
     cfg, params, tensors, meta = load_shipped(model_dir)
@@ -295,9 +254,9 @@ def check(model_dir, tol=1e-5, max_bytes=1_500_000):
     g = json.loads((model_dir / "golden.json").read_text())
     worst = 0.0
     for case in g["cases"]:
-        if tok.encode(case["text"]).ids != case["ids"]:
+        if reference.encode(cfg, tok, case["text"]) != case["ids"]:
             raise SystemExit(f"check: golden ids differ from the tokenizer for {case['text']!r}")
-        ref = numpy_trace(params, cfg, case["ids"])
+        ref = reference.forward(cfg, params, case["ids"])
 
         def cmp(a, b, what):
             nonlocal worst

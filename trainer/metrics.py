@@ -10,13 +10,19 @@ import numpy as np
 import tinylm
 
 
-def val_windows(val, context, limit=None):
-    """Non-overlapping windows of context+1 tokens over the held-out stream: (N, context+1)."""
-    n = (len(val) - 1) // context
-    if limit is not None:
-        n = min(n, limit)
-    idx = np.arange(n)[:, None] * context + np.arange(context + 1)[None]
-    return val[idx].astype(np.int32)
+def val_windows(val, context, limit=None, bos_id=None):
+    """Windows (N, context+1) over the held-out stream, each predicting `context` held-out tokens: without
+    a start token, non-overlapping runs of context+1 tokens; with one, bos_id then `context` tokens, so
+    that every held-out token is predicted once."""
+    if bos_id is None:
+        n = (len(val) - 1) // context
+        n = n if limit is None else min(n, limit)
+        idx = np.arange(n)[:, None] * context + np.arange(context + 1)[None]
+        return val[idx].astype(np.int32)
+    n = len(val) // context
+    n = n if limit is None else min(n, limit)
+    idx = np.arange(n)[:, None] * context + np.arange(context)[None]
+    return np.concatenate([np.full((n, 1), bos_id, np.int32), val[idx].astype(np.int32)], axis=1)
 
 
 def _batched(fn, arrays, batch=64):
@@ -64,11 +70,15 @@ def head_profiles(params, cfg, windows):
 
 def repeated_random_tokens(cfg, n_seqs, seed, first_id=256):
     """n_seqs sequences of `half` uniformly random tokens (ordinary vocabulary, no special or single-byte
-    tokens) followed by the same tokens again; half = context/2."""
-    half = cfg["context"] // 2
+    tokens) followed by the same tokens again, after the start token if the model has one; half =
+    context/2 (or (context−1)/2 with a start token). Returns (sequences, offset of the first copy, half)."""
+    bos = cfg.get("bos_id")
+    off = 0 if bos is None else 1
+    half = (cfg["context"] - off) // 2
     rng = np.random.default_rng(seed)
     r = rng.integers(first_id, cfg["vocab_size"], size=(n_seqs, half))
-    return np.concatenate([r, r], axis=1).astype(np.int32)
+    parts = ([] if bos is None else [np.full((n_seqs, 1), bos)]) + [r, r]
+    return np.concatenate(parts, axis=1).astype(np.int32), off, half
 
 
 def induction(params, cfg, n_seqs=128, seed=1234, first_id=256):
@@ -77,18 +87,17 @@ def induction(params, cfg, n_seqs=128, seed=1234, first_id=256):
     Score of a head: mean weight from each query in the second copy (position half+j) onto position j+1,
     the token that followed the earlier occurrence of the query's token. The losses are the mean
     next-token losses for predicting positions 1..half-1 (first copy) and half+1..2·half-1 (second copy)."""
-    seqs = repeated_random_tokens(cfg, n_seqs, seed, first_id)
-    half = cfg["context"] // 2
+    seqs, o, half = repeated_random_tokens(cfg, n_seqs, seed, first_id)
 
     def fn(ids):
         logits, w = tinylm.forward(params, cfg, ids, return_weights=True)
         logp = jax.nn.log_softmax(logits[:, :-1], axis=-1)
-        loss = -jnp.take_along_axis(logp, ids[:, 1:, None], axis=-1)[..., 0]  # (B, 2h-1): predicts 1..2h-1
-        q = jnp.arange(half, 2 * half)
-        sub = w[..., q, q - half + 1]  # (L, B, H, half)
+        loss = -jnp.take_along_axis(logp, ids[:, 1:, None], axis=-1)[..., 0]  # loss[t] predicts ids[t+1]
+        q = jnp.arange(o + half, o + 2 * half)  # queries in the second copy
+        sub = w[..., q, q - half + 1]  # (L, B, H, half): onto the token after the earlier occurrence
         scores = jnp.transpose(sub.mean(axis=-1), (1, 0, 2))  # (B, L, H)
-        first = loss[:, : half - 1].mean(axis=1)
-        second = loss[:, half:].mean(axis=1)
+        first = loss[:, o: o + half - 1].mean(axis=1)  # predicting first-copy tokens 1..half-1
+        second = loss[:, o + half: o + 2 * half - 1].mean(axis=1)  # predicting second-copy tokens 1..half-1
         return jnp.concatenate([scores.reshape(ids.shape[0], -1), first[:, None], second[:, None]], axis=1)
 
     out = _batched(jax.jit(fn), seqs).mean(axis=0)
@@ -128,10 +137,28 @@ def count_baselines(train, windows, vocab_size, ks=(0.001, 0.01, 0.1, 1.0)):
 
 
 def summary(params, cfg, val, n_windows=256):
-    w = val_windows(val, cfg["context"], n_windows)
+    w = val_windows(val, cfg["context"], n_windows, cfg.get("bos_id"))
     prev = prev_token_scores(params, cfg, w)
     ind = induction(params, cfg)
     return {"val_loss": model_val_loss(params, cfg, w), "prev_token": prev, "induction": ind}
+
+
+# The rules that name a head from its profile (DESIGN: names are measured, never hand-written). The
+# first rule that holds gives the name; thresholds are on held-out text (queries at positions ≥ 8).
+HEAD_NAME_RULES = [
+    ("induction", "induction ≥ 0.4 on repeated random tokens", lambda h: h["induction"] >= 0.4),
+    ("previous token", "≥ 0.6 of its weight on token i−1", lambda h: h["prev"] >= 0.6),
+    ("start/resting", "≥ 0.5 of its weight on the start token", lambda h: h["start"] >= 0.5),
+    ("duplicate token", "≥ 0.3 on earlier copies of the query's own token", lambda h: h["duplicate"] >= 0.3),
+    ("self", "≥ 0.5 of its weight on the query's own token", lambda h: h["self"] >= 0.5),
+    ("local", "mean distance to its keys ≤ 3 tokens", lambda h: h["mean_distance"] <= 3.0),
+    ("broad", "none of the above: weight spread over the context", lambda h: True),
+]
+
+
+def head_name(h):
+    """The name of a head profile dict (keys prev, self, start, duplicate, induction, mean_distance)."""
+    return next(name for name, _, rule in HEAD_NAME_RULES if rule(h))
 
 
 def fmt_heads(m):

@@ -2,7 +2,9 @@
 single-sequence forward pass that returns every intermediate the engine traces (for golden.json).
 
 The math follows model/FORMAT.md line by line: pre-LayerNorm, causal softmax attention with no biases,
-optional GELU (tanh) MLP, final LayerNorm, tied unembedding.
+positions either learned (added to the embeddings) or rotary (queries and keys turned by their position,
+adjacent pairs (x[2i], x[2i+1]) as llama.cpp rotates them), optional GELU (tanh) MLP, final LayerNorm,
+tied unembedding.
 """
 
 import math
@@ -14,11 +16,40 @@ import numpy as np
 LN_EPS = 1e-5
 
 
-def make_config(vocab_size, d_model=128, n_layers=2, n_heads=4, d_mlp=0, context=64):
+def make_config(vocab_size, d_model=128, n_layers=2, n_heads=4, d_mlp=0, context=64, positions="learned",
+                rope_base=10000.0, bos_id=None):
+    """The config stored in model.safetensors. positions "learned" (pos_emb added to E) or "rope" (no
+    pos_emb; queries and keys rotated). bos_id: the start token every sequence begins with, or None."""
     if d_model % n_heads:
         raise ValueError(f"d_model {d_model} must be a multiple of n_heads {n_heads}")
-    return {"vocab_size": vocab_size, "d_model": d_model, "n_layers": n_layers, "n_heads": n_heads,
-            "d_head": d_model // n_heads, "d_mlp": d_mlp, "context": context, "ln_eps": LN_EPS}
+    if positions not in ("learned", "rope"):
+        raise ValueError(f"positions: expected 'learned' or 'rope', found {positions!r}")
+    cfg = {"vocab_size": vocab_size, "d_model": d_model, "n_layers": n_layers, "n_heads": n_heads,
+           "d_head": d_model // n_heads, "d_mlp": d_mlp, "context": context, "ln_eps": LN_EPS}
+    if positions == "rope":
+        cfg.update({"positions": "rope", "rope_base": float(rope_base)})
+    if bos_id is not None:
+        cfg["bos_id"] = int(bos_id)
+    return cfg
+
+
+def is_rope(cfg):
+    return cfg.get("positions", "learned") == "rope"
+
+
+def rope_tables(T, Dh, base):
+    """cos, sin (T, Dh/2): angle of pair i at position t = t · base^(−2i/Dh)."""
+    inv = base ** (-np.arange(0, Dh, 2, dtype=np.float64) / Dh)
+    ang = np.arange(T, dtype=np.float64)[:, None] * inv[None]
+    return np.cos(ang), np.sin(ang)
+
+
+def rotate(x, cos, sin):
+    """Rotary positions: each adjacent pair (x[2i], x[2i+1]) of x (..., T, Dh) turned by its angle."""
+    x0, x1 = x[..., 0::2], x[..., 1::2]
+    r0 = x0 * cos - x1 * sin
+    r1 = x0 * sin + x1 * cos
+    return jnp.stack([r0, r1], axis=-1).reshape(x.shape)
 
 
 def sinusoids(C, D, scale):
@@ -43,7 +74,9 @@ def init_params(cfg, seed, pos_init="normal"):
         return jnp.asarray(rng.normal(0.0, s, size=shape).astype(np.float32))
 
     p = {"tok_emb": normal((V, D), std), "pos_emb": normal((C, D), std)}
-    if pos_init == "sinusoid":
+    if is_rope(cfg):
+        del p["pos_emb"]
+    elif pos_init == "sinusoid":
         p["pos_emb"] = jnp.asarray(sinusoids(C, D, std * math.sqrt(2.0)))
     elif pos_init != "normal":
         raise ValueError(f"pos_init: expected 'normal' or 'sinusoid', found {pos_init!r}")
@@ -80,7 +113,12 @@ def forward(p, cfg, ids, return_weights=False):
     """ids (B, T) int32 → logits (B, T, V); optionally the attention weights (L, B, H, T, T)."""
     B, T = ids.shape
     H, Dh = cfg["n_heads"], cfg["d_head"]
-    e = p["tok_emb"][ids] + p["pos_emb"][:T][None]
+    rope = is_rope(cfg)
+    if rope:
+        cos, sin = (jnp.asarray(a, p["tok_emb"].dtype)[:, None, :] for a in rope_tables(T, Dh, cfg["rope_base"]))
+        e = p["tok_emb"][ids]
+    else:
+        e = p["tok_emb"][ids] + p["pos_emb"][:T][None]
     mask = jnp.tril(jnp.ones((T, T), bool))
     all_w = []
     for i in range(cfg["n_layers"]):
@@ -89,6 +127,8 @@ def forward(p, cfg, ids, return_weights=False):
         q = (x @ p[pre + "attn.w_q"]).reshape(B, T, H, Dh)
         k = (x @ p[pre + "attn.w_k"]).reshape(B, T, H, Dh)
         v = (x @ p[pre + "attn.w_v"]).reshape(B, T, H, Dh)
+        if rope:  # cos, sin (T, 1, Dh/2) broadcast over (B, T, H, Dh/2)
+            q, k = rotate(q, cos, sin), rotate(k, cos, sin)
         s = jnp.einsum("bqhd,bkhd->bhqk", q, k) / math.sqrt(Dh)
         s = jnp.where(mask, s, -jnp.inf)
         w = jax.nn.softmax(s, axis=-1)
@@ -107,11 +147,13 @@ def forward(p, cfg, ids, return_weights=False):
     return logits
 
 
-def token_losses(p, cfg, ids):
-    """ids (B, T+1) → per-position next-token losses (B, T) in nats."""
-    logits = forward(p, cfg, ids[:, :-1])
+def token_losses(p, cfg, ids, return_weights=False):
+    """ids (B, T+1) → per-position next-token losses (B, T) in nats (and the attention weights)."""
+    out = forward(p, cfg, ids[:, :-1], return_weights)
+    logits = out[0] if return_weights else out
     logp = jax.nn.log_softmax(logits, axis=-1)
-    return -jnp.take_along_axis(logp, ids[:, 1:, None], axis=-1)[..., 0]
+    loss = -jnp.take_along_axis(logp, ids[:, 1:, None], axis=-1)[..., 0]
+    return (loss, out[1]) if return_weights else loss
 
 
 def trace(p, cfg, ids):
@@ -120,7 +162,12 @@ def trace(p, cfg, ids):
     ids = jnp.asarray(ids, jnp.int32)
     T = ids.shape[0]
     H, Dh = cfg["n_heads"], cfg["d_head"]
-    e = p["tok_emb"][ids] + p["pos_emb"][:T]
+    rope = is_rope(cfg)
+    if rope:
+        cos, sin = (jnp.asarray(a, p["tok_emb"].dtype) for a in rope_tables(T, Dh, cfg["rope_base"]))
+        e = p["tok_emb"][ids]
+    else:
+        e = p["tok_emb"][ids] + p["pos_emb"][:T]
     out = {"embeddings": e, "layers": []}
     mask = jnp.tril(jnp.ones((T, T), bool))
     for i in range(cfg["n_layers"]):
@@ -129,7 +176,8 @@ def trace(p, cfg, ids):
         q = (x @ p[pre + "attn.w_q"]).reshape(T, H, Dh).transpose(1, 0, 2)
         k = (x @ p[pre + "attn.w_k"]).reshape(T, H, Dh).transpose(1, 0, 2)
         v = (x @ p[pre + "attn.w_v"]).reshape(T, H, Dh).transpose(1, 0, 2)
-        s = jnp.einsum("hqd,hkd->hqk", q, k)
+        rq, rk = (rotate(q, cos, sin), rotate(k, cos, sin)) if rope else (q, k)
+        s = jnp.einsum("hqd,hkd->hqk", rq, rk)
         scaled = s / math.sqrt(Dh)
         w = jax.nn.softmax(jnp.where(mask, scaled, -jnp.inf), axis=-1)
         z = jnp.einsum("hqk,hkd->hqd", w, v)
@@ -138,6 +186,8 @@ def trace(p, cfg, ids):
         updated = e + delta
         layer = {"normed": x, "queries": q, "keys": k, "values": v, "scores": s, "scaled": scaled,
                  "weights": w, "mixed": z, "delta": delta, "updated": updated, "mlp_out": None}
+        if rope:
+            layer.update({"rotated_queries": rq, "rotated_keys": rk})
         e = updated
         if cfg["d_mlp"] > 0:
             x2 = layer_norm(e, p[pre + "ln2.weight"], p[pre + "ln2.bias"])

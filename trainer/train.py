@@ -28,22 +28,37 @@ import corpus  # noqa: E402
 
 # The recipe of the shipped model. MODEL.md quotes these values.
 RECIPE = {
-    "seed": 20261127,
+    "seed": 20261203,
     "vocab_size": 4096,
     "d_model": 128,
     "n_layers": 2,
     "n_heads": 4,
     "d_mlp": 512,
     "context": 64,
+    # Rotary positions (no position embeddings): measured in pilots, induction heads form with RoPE and
+    # stay flat with learned positions.
+    "positions": "rope",
+    "rope_base": 10000.0,
+    # Every window starts with <|endoftext|>, as every analysis does: a neutral place for heads to rest.
+    "bos": True,
     "batch": 64,
-    "steps": 5000,
-    "peak_lr": 3e-3,
+    "steps": 6000,
+    "peak_lr": 2e-3,
     "final_lr_fraction": 0.1,
     "warmup_steps": 300,
     "weight_decay": 0.05,
     "grad_clip": 1.0,
-    "repeat_fraction": 0.25,
+    # Natural-text copies: in this fraction of windows a span of the window's own text is copied later.
+    "repeat_fraction": 0.1,
     "repeat_span": [6, 24],
+    # Synthetic copy windows: a random-token sequence repeated once after a short gap, inside natural
+    # text; no loss on the first copy. Their fraction starts high (the induction phase change needs
+    # copy-rich data), then falls to `end` so that natural text dominates.
+    "synthetic": {"start": 0.5, "end": 0.1, "hold_steps": 1500, "ramp_steps": 1000, "length": [8, 28],
+                  "gap": [0, 8]},
+    # An auxiliary loss weight · −log(weight on token i−1) on one head: that head is trained to look at
+    # the previous token (disclosed in MODEL.md and on the page). Nothing else is set by hand.
+    "aux_prev_token": {"layer": 0, "head": 0, "weight": 0.3},
     "pos_init": "normal",
 }
 
@@ -77,19 +92,49 @@ def prepare_data(run_dir, vocab_size, docs):
     return tok, train, val
 
 
-def sample_batch(stream, seed, step, batch, context, repeat_fraction, span):
-    """Random windows of context+1 tokens; in a fraction of them a span of natural text is copied to a
-    later position of the same window, so that a repeated span occurs in ordinary prose."""
+def synthetic_fraction(recipe, step):
+    """The share of synthetic copy windows at a step: `start` for hold_steps, then linearly to `end`."""
+    syn = recipe.get("synthetic")
+    if not syn:
+        return 0.0
+    t = min(1.0, max(0.0, (step - syn["hold_steps"]) / max(1, syn["ramp_steps"])))
+    return syn["start"] + (syn["end"] - syn["start"]) * t
+
+
+def sample_batch(stream, recipe, step, bos_id, vocab_size):
+    """A batch of windows (B, context+1) and loss weights (B, context) for their next-token targets.
+
+    Each window is context (+1 without a start token) tokens of the training stream, after <|endoftext|>
+    when the recipe has `bos`. In `repeat_fraction` of them a span of the window's own text is copied to
+    a later position (a phrase occurring twice, as names do); in `synthetic_fraction` of them a sequence
+    of random tokens is written twice, `gap` tokens apart, and the targets inside its first copy get no
+    loss (they are unpredictable)."""
+    seed, batch, context = recipe["seed"], recipe["batch"], recipe["context"]
     rng = np.random.default_rng([seed, step])
-    starts = rng.integers(0, len(stream) - context - 1, size=batch)
-    x = stream[starts[:, None] + np.arange(context + 1)[None]].astype(np.int32)
+    body = context if bos_id is not None else context + 1
+    starts = rng.integers(0, len(stream) - body, size=batch)
+    x = stream[starts[:, None] + np.arange(body)[None]].astype(np.int32)
+    if bos_id is not None:
+        x = np.concatenate([np.full((batch, 1), bos_id, np.int32), x], axis=1)
+    first = 1 if bos_id is not None else 0
+    mask = np.ones((batch, context), np.float32)
+    span, frac = recipe["repeat_span"], synthetic_fraction(recipe, step)
     for b in range(batch):
-        if rng.random() < repeat_fraction:
+        if rng.random() < recipe["repeat_fraction"]:
             k = int(rng.integers(span[0], span[1] + 1))
-            a = int(rng.integers(0, context + 1 - 2 * k + 1))
+            a = int(rng.integers(first, context + 1 - 2 * k + 1))
             d = int(rng.integers(a + k, context + 1 - k + 1))
             x[b, d:d + k] = x[b, a:a + k].copy()
-    return x
+        if rng.random() < frac:
+            syn = recipe["synthetic"]
+            n = int(rng.integers(syn["length"][0], syn["length"][1] + 1))
+            gap = int(rng.integers(syn["gap"][0], syn["gap"][1] + 1))
+            a = int(rng.integers(first, context + 1 - 2 * n - gap + 1))
+            r = rng.integers(257, vocab_size, size=n)
+            x[b, a:a + n] = r
+            x[b, a + n + gap:a + 2 * n + gap] = r
+            mask[b, max(0, a - 1):a + n - 1] = 0.0
+    return x, mask
 
 
 def make_optimizer(recipe, steps):
@@ -125,7 +170,7 @@ def load_checkpoint(run_dir):
         return pickle.load(f)
 
 
-def train(run_dir, recipe, docs, checkpoint_every_s=300, eval_every=1000, log_every=100, out=print):
+def train(run_dir, recipe, docs, checkpoint_every_s=240, eval_every=500, log_every=100, out=print):
     import jax
     import jax.numpy as jnp
     import optax
@@ -136,8 +181,10 @@ def train(run_dir, recipe, docs, checkpoint_every_s=300, eval_every=1000, log_ev
     run_dir.mkdir(parents=True, exist_ok=True)
     tok, train_stream, val_stream = prepare_data(run_dir, recipe["vocab_size"], docs)
     V = tok.get_vocab_size()
+    bos_id = tok.token_to_id(corpus.EOT) if recipe.get("bos") else None
     cfg = tinylm.make_config(V, recipe["d_model"], recipe["n_layers"], recipe["n_heads"], recipe["d_mlp"],
-                             recipe["context"])
+                             recipe["context"], recipe.get("positions", "learned"),
+                             recipe.get("rope_base", 10000.0), bos_id)
     out(f"data: {len(train_stream):,} train tokens, {len(val_stream):,} val tokens, vocab {V}")
     steps = recipe["steps"]
     opt, sched = make_optimizer(recipe, steps)
@@ -152,34 +199,46 @@ def train(run_dir, recipe, docs, checkpoint_every_s=300, eval_every=1000, log_ev
         opt_state = opt.init(params)
         start, elapsed, log = 0, 0.0, []
 
-    def loss_fn(p, ids):
-        return tinylm.token_losses(p, cfg, ids).mean()
+    aux = recipe.get("aux_prev_token")
+
+    def loss_fn(p, ids, mask):
+        """Mean next-token loss over the weighted targets, plus the auxiliary previous-token loss."""
+        losses, w = tinylm.token_losses(p, cfg, ids, return_weights=True)  # w (L, B, H, T, T)
+        main = (losses * mask).sum() / mask.sum()
+        if not aux:
+            return main, (main, 0.0)
+        T = w.shape[-1]
+        prev = w[aux["layer"], :, aux["head"], jnp.arange(1, T), jnp.arange(0, T - 1)]
+        aux_loss = -jnp.log(prev + 1e-6).mean()
+        return main + aux["weight"] * aux_loss, (main, aux_loss)
 
     @jax.jit
-    def step_fn(p, s, ids):
-        loss, g = jax.value_and_grad(loss_fn)(p, ids)
+    def step_fn(p, s, ids, mask):
+        (_, (loss, aux_loss)), g = jax.value_and_grad(loss_fn, has_aux=True)(p, ids, mask)
         updates, s = opt.update(g, s, p)
-        return optax.apply_updates(p, updates), s, loss
+        return optax.apply_updates(p, updates), s, loss, aux_loss
 
     t_last_ck = time.time()
     t0 = time.time() - elapsed
-    window, t_window = [], time.time()
+    window, aux_window, t_window = [], [], time.time()
     tokens_per_step = recipe["batch"] * recipe["context"]
     for step in range(start, steps):
-        ids = sample_batch(train_stream, recipe["seed"], step, recipe["batch"], recipe["context"],
-                           recipe["repeat_fraction"], recipe["repeat_span"])
-        params, opt_state, loss = step_fn(params, opt_state, jnp.asarray(ids))
+        ids, mask = sample_batch(train_stream, recipe, step, cfg.get("bos_id"), V)
+        params, opt_state, loss, aux_loss = step_fn(params, opt_state, jnp.asarray(ids), jnp.asarray(mask))
         window.append(loss)
+        aux_window.append(aux_loss)
         done = step + 1
         if done % log_every == 0 or done == steps:
             losses = [float(x) for x in window]
             dt = time.time() - t_window
-            rec = {"step": done, "loss": float(np.mean(losses)), "lr": float(sched(step)),
+            rec = {"step": done, "loss": float(np.mean(losses)), "aux_loss": float(np.mean(aux_window)),
+                   "synthetic_fraction": synthetic_fraction(recipe, step), "lr": float(sched(step)),
                    "tokens_per_s": len(losses) * tokens_per_step / dt, "elapsed_s": time.time() - t0}
             log.append(rec)
-            out(f"step {done:6d}  loss {rec['loss']:.4f}  lr {rec['lr']:.2e}  "
+            out(f"step {done:6d}  loss {rec['loss']:.4f}  aux {rec['aux_loss']:.3f}  "
+                f"synthetic {rec['synthetic_fraction']:.2f}  lr {rec['lr']:.2e}  "
                 f"{rec['tokens_per_s']:,.0f} tok/s  {rec['elapsed_s']:.0f} s")
-            window, t_window = [], time.time()
+            window, aux_window, t_window = [], [], time.time()
         if done % eval_every == 0 or done == steps:
             m = metrics.summary(params, cfg, val_stream)
             rec = {"step": done, "val_loss": m["val_loss"], "prev_token": m["prev_token"].tolist(),

@@ -61,14 +61,32 @@ def softmax_rows(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def rotate_pairs(x, base):
+    """Rotary positions on x (H, T, Dh): the pair (x[2i], x[2i+1]) at position t turns by the angle
+    t · base^(−2i/Dh), written as the 2×2 rotation it is."""
+    H, T, Dh = x.shape
+    out = np.empty_like(x)
+    for t in range(T):
+        for i in range(Dh // 2):
+            a = t * base ** (-2.0 * i / Dh)
+            c, s = math.cos(a), math.sin(a)
+            x0, x1 = x[:, t, 2 * i], x[:, t, 2 * i + 1]
+            out[:, t, 2 * i] = c * x0 - s * x1
+            out[:, t, 2 * i + 1] = s * x0 + c * x1
+    return out
+
+
 def forward(cfg, w, ids):
     """The forward pass of FORMAT.md in float64. Returns the golden case dict (numpy arrays)."""
     W = {k: v.astype(np.float64) for k, v in w.items()}
     T = len(ids)
     H, Dh, eps = cfg["n_heads"], cfg["d_head"], cfg["ln_eps"]
+    rope = cfg.get("positions", "learned") == "rope"
     assert 1 <= T <= cfg["context"], f"T={T} outside 1..={cfg['context']}"
-    # embeddings (T, D) = tok_emb[ids] + pos_emb[0..T]
-    E = W["tok_emb"][np.array(ids)] + W["pos_emb"][:T]
+    # embeddings (T, D) = tok_emb[ids] (+ pos_emb[0..T] with learned positions)
+    E = W["tok_emb"][np.array(ids)]
+    if not rope:
+        E = E + W["pos_emb"][:T]
     case = {"ids": list(ids), "embeddings": E, "layers": []}
     causal = np.triu(np.ones((T, T), dtype=bool), k=1)  # True where key j > query i
     for i in range(cfg["n_layers"]):
@@ -79,7 +97,12 @@ def forward(cfg, w, ids):
         Q = Qa.reshape(T, H, Dh).transpose(1, 0, 2)
         K = Ka.reshape(T, H, Dh).transpose(1, 0, 2)
         V = Va.reshape(T, H, Dh).transpose(1, 0, 2)
-        S = Q @ K.transpose(0, 2, 1)  # scores (H, T, T)
+        rotated = {}
+        if rope:  # rotate: queries and keys turned by their position
+            rotated = {"rotated_queries": rotate_pairs(Q, cfg["rope_base"]),
+                       "rotated_keys": rotate_pairs(K, cfg["rope_base"])}
+        Qr, Kr = (rotated["rotated_queries"], rotated["rotated_keys"]) if rope else (Q, K)
+        S = Qr @ Kr.transpose(0, 2, 1)  # scores (H, T, T)
         Ss = S / math.sqrt(Dh)  # scaled
         M = np.where(causal[None], -np.inf, Ss)  # masked
         A = softmax_rows(M)  # weights
@@ -98,6 +121,7 @@ def forward(cfg, w, ids):
         case["layers"].append({
             "normed": X, "queries": Q, "keys": K, "values": V, "scores": S, "scaled": Ss,
             "weights": A, "mixed": Z, "delta": dE, "updated": U, "mlp_out": mlp_out, "output": out,
+            **rotated,
         })
         E = out
     last = layer_norm(E[T - 1], W["ln_f.weight"], W["ln_f.bias"], eps)
@@ -122,12 +146,18 @@ def _to_json(x):
     return x
 
 
+def encode(cfg, tok, text):
+    """The ids the engine analyses: the start token first when the model has one (`bos_id`)."""
+    ids = tok.encode(text).ids
+    return ([cfg["bos_id"]] if "bos_id" in cfg else []) + ids
+
+
 def golden(model_path, tokenizer_path, texts):
     cfg, name, w = load(model_path)
     tok = Tokenizer.from_file(tokenizer_path)
     cases = []
     for text in texts:
-        ids = tok.encode(text).ids
+        ids = encode(cfg, tok, text)
         case = forward(cfg, w, ids)
         cases.append({"text": text, **case})
     return {"model": name, "tolerance": TOLERANCE, "cases": _to_json(cases)}
