@@ -1,4 +1,4 @@
-//! The trace: every intermediate of one analysis, named after the math (DESIGN.md's vocabulary).
+//! The trace: every intermediate of one analysis, named after the math (ARCHITECTURE.md's vocabulary).
 //!
 //! Shapes use T = tokens analysed (≤ context), D = d_model, Dh = d_head, F = d_mlp, V = vocab_size.
 //! Matrices are row-major; in attention grids the row is the query (the token that looks) and the

@@ -143,7 +143,7 @@ def summary(params, cfg, val, n_windows=256):
     return {"val_loss": model_val_loss(params, cfg, w), "prev_token": prev, "induction": ind}
 
 
-# The rules that name a head from its profile (DESIGN: names are measured, never hand-written). The
+# The rules that name a head from its profile (ARCHITECTURE.md: names are measured, never hand-written). The
 # first rule that holds gives the name; thresholds are on held-out text (queries at positions ≥ 8).
 HEAD_NAME_RULES = [
     ("induction", "induction ≥ 0.4 on repeated random tokens", lambda h: h["induction"] >= 0.4),

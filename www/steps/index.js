@@ -1,4 +1,4 @@
-// The steps in DESIGN.md's order; the same ids name the step everywhere (trace, URL, attribute, CSS).
+// The steps in ARCHITECTURE.md's order; the same ids name the step everywhere (trace, URL, attribute, CSS).
 import * as tokens from './tokens.js';
 import * as embed from './embed.js';
 import * as queries from './queries.js';
