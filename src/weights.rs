@@ -207,7 +207,7 @@ pub fn check_config(c: &Config) -> Result<(), WeightsError> {
                 float_text(base)
             )));
         }
-        if c.d_head % 2 != 0 {
+        if !c.d_head.is_multiple_of(2) {
             return Err(WeightsError::Config(format!(
                 "expected an even `d_head` with rotary positions (they turn pairs of numbers), found {}",
                 c.d_head
@@ -356,7 +356,7 @@ pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
         if index.is_none() && base.unwrap_or(tensor) == "pos_emb" {
             return Err(WeightsError::UnexpectedTensor {
                 name: tensor.clone(),
-                why: "a model with rotary positions (config `positions` \"rope\") has no position table",
+                why: "a model with rotary positions has no position table: config `positions` is \"rope\"",
             });
         }
         let (slot, expected_shape) = match (index, base) {
