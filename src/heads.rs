@@ -91,11 +91,12 @@ fn index(v: Option<&Json>, what: &str, below: usize, of: &str) -> Result<usize, 
     }
 }
 
-fn number(v: Option<&Json>, what: &str, max: Option<f64>) -> Result<f32, String> {
-    let x = v.and_then(Json::as_f64).filter(|x| x.is_finite() && *x >= 0.0 && max.is_none_or(|m| *x <= m));
-    x.map(|x| x as f32).ok_or_else(|| match max {
-        Some(m) => format!("`{what}`: expected a number in 0..={m}, found {}", kind(v)),
-        None => format!("`{what}`: expected a finite number ≥ 0, found {}", kind(v)),
+/// A finite number ≥ 0, and at most 1 if it is a `fraction` (of a head's attention weight).
+fn number(v: Option<&Json>, what: &str, fraction: bool) -> Result<f32, String> {
+    let x = v.and_then(Json::as_f64).filter(|x| x.is_finite() && *x >= 0.0 && (!fraction || *x <= 1.0));
+    x.map(|x| x as f32).ok_or_else(|| {
+        let range = if fraction { "in 0..=1" } else { "finite and ≥ 0" };
+        format!("`{what}`: expected a number {range}, found {}", kind(v))
     })
 }
 
@@ -151,7 +152,7 @@ fn heads(items: &[Json], rules: &[NameRule], n_layers: usize, n_heads: usize) ->
             let names: Vec<String> = rules.iter().map(|r| quote(&r.name)).collect();
             return Err(format!("`{}`: expected one of the rules' names ({}), found {}", at("name"), names.join(", "), quote(&head_name)));
         }
-        let fraction = |key: &str| number(v.get(key), &at(key), Some(1.0));
+        let fraction = |key: &str| number(v.get(key), &at(key), true);
         let info = HeadInfo {
             layer,
             head,
@@ -161,7 +162,7 @@ fn heads(items: &[Json], rules: &[NameRule], n_layers: usize, n_heads: usize) ->
             start: fraction("start")?,
             duplicate: fraction("duplicate")?,
             induction: fraction("induction")?,
-            mean_distance: number(v.get("mean_distance"), &at("mean_distance"), None)?,
+            mean_distance: number(v.get("mean_distance"), &at("mean_distance"), false)?,
         };
         let slot = &mut slots[layer * n_heads + head];
         if let Some((first, _)) = slot {

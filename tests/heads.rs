@@ -86,7 +86,7 @@ fn profiles_that_do_not_fit_the_model_are_refused() {
         (Box::new(|p| p["heads"][2]["prev"] = json!(1.5)), "`heads[2].prev`: expected a number in 0..=1, found 1.5"),
         (Box::new(|p| p["heads"][2]["self"] = json!("high")), "`heads[2].self`: expected a number in 0..=1, found \"high\""),
         (Box::new(|p| p["heads"][2]["induction"] = Value::Null), "`heads[2].induction`: expected a number in 0..=1, found null"),
-        (Box::new(|p| p["heads"][2]["mean_distance"] = json!(-3)), "`heads[2].mean_distance`: expected a finite number ≥ 0, found -3"),
+        (Box::new(|p| p["heads"][2]["mean_distance"] = json!(-3)), "`heads[2].mean_distance`: expected a number finite and ≥ 0, found -3"),
         (Box::new(|p| { p["heads"][2].as_object_mut().expect("head").remove("start"); }), "`heads[2].start`: expected a number in 0..=1, found nothing"),
         (Box::new(|p| p["rules"][0]["name"] = json!(7)), "`rules[0].name`: expected a string, found 7"),
         (Box::new(|p| p["rules"] = json!({})), "`rules`: expected an array, found an object"),
@@ -102,7 +102,7 @@ fn profiles_that_do_not_fit_the_model_are_refused() {
     // finite numbers only: 1e999 is ∞
     let text = profile().to_string().replace("\"mean_distance\":2.5", "\"mean_distance\":1e999");
     let e = Engine::load(TINY, TOKENIZER).expect("loads").with_heads(text.as_bytes()).expect_err("∞ is refused");
-    assert!(e.to_string().contains("mean_distance`: expected a finite number ≥ 0, found 1e999"), "{e}");
+    assert!(e.to_string().contains("mean_distance`: expected a number finite and ≥ 0, found 1e999"), "{e}");
     let e = Engine::load(TINY, TOKENIZER).expect("loads").with_heads(b"{\"model\": ").expect_err("broken JSON");
     assert!(e.to_string().starts_with("the head profile cannot be used: at byte"), "{e}");
 }
