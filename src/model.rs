@@ -276,11 +276,12 @@ impl Model {
             return None;
         };
         let dh = x.cols;
+        // θ_i / t = base^(−2i/Dh): pair 0 turns by 1 radian per position, the last pair the slowest
+        let speeds: Vec<f64> = (0..dh / 2).map(|i| f64::from(base).powf(-2.0 * i as f64 / dh as f64)).collect();
         let mut out = x.clone();
         for (t, row) in out.data.chunks_exact_mut(dh).enumerate() {
-            for (i, pair) in row.chunks_exact_mut(2).enumerate() {
-                let angle = t as f64 * f64::from(base).powf(-2.0 * i as f64 / dh as f64);
-                let (sin, cos) = angle.sin_cos();
+            for (pair, speed) in row.chunks_exact_mut(2).zip(&speeds) {
+                let (sin, cos) = (t as f64 * speed).sin_cos();
                 let (x0, x1) = (f64::from(pair[0]), f64::from(pair[1]));
                 pair[0] = (x0 * cos - x1 * sin) as f32;
                 pair[1] = (x0 * sin + x1 * cos) as f32;
