@@ -1,5 +1,6 @@
 //! Chooses the model compiled into the binary (feature `builtin-model`): `model/` when the trained model
-//! is there. Until it lands, the tiny seeded test model stands in, and the build says so.
+//! is there. Until it lands, the tiny seeded test model stands in, and the build says so. The model's
+//! head profile (`heads.json` beside it) is compiled in too when it exists: cfg `builtin_heads`.
 use std::path::Path;
 
 fn main() {
@@ -11,6 +12,12 @@ fn main() {
     };
     let root = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
     println!("cargo:rustc-env=BUILTIN_MODEL_DIR={root}/{dir}");
+    println!("cargo:rustc-check-cfg=cfg(builtin_heads)");
+    if Path::new(dir).join("heads.json").exists() {
+        println!("cargo:rustc-cfg=builtin_heads");
+    }
     println!("cargo:rerun-if-changed=model/model.safetensors");
     println!("cargo:rerun-if-changed=model/tokenizer.json");
+    // the directory, so that a heads.json added later is noticed
+    println!("cargo:rerun-if-changed=model");
 }

@@ -7,9 +7,11 @@
 //! - [`trace`]: the intermediates the forward pass returns, with their shapes.
 //! - [`kernels`]: matmul, softmax, layer norm, gelu: scalar spec and wasm simd128, one dispatch point.
 //! - [`weights`]: the safetensors reader and validator.
+//! - [`heads`]: a model's measured head profile (what each head does, and its name).
 //! - [`tokenizer`]: byte-level BPE that never fails on UTF-8 input.
 //! - `wasm` (wasm32 only): the JavaScript surface, `Explorer`.
 
+pub mod heads;
 pub mod kernels;
 pub mod model;
 pub mod tokenizer;
@@ -19,6 +21,7 @@ pub mod weights;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
+use heads::HeadProfile;
 use model::{AnalyzeError, Model};
 use tokenizer::Tokenizer;
 use trace::{Options, Trace};
@@ -28,12 +31,19 @@ use trace::{Options, Trace};
 pub const BUILTIN_WEIGHTS: &[u8] = include_bytes!(concat!(env!("BUILTIN_MODEL_DIR"), "/model.safetensors"));
 #[cfg(feature = "builtin-model")]
 pub const BUILTIN_TOKENIZER: &[u8] = include_bytes!(concat!(env!("BUILTIN_MODEL_DIR"), "/tokenizer.json"));
+/// The built-in model's head profile (`model/heads.json`), if the build found one (see build.rs).
+#[cfg(all(feature = "builtin-model", builtin_heads))]
+pub const BUILTIN_HEADS: Option<&[u8]> = Some(include_bytes!(concat!(env!("BUILTIN_MODEL_DIR"), "/heads.json")));
+#[cfg(all(feature = "builtin-model", not(builtin_heads)))]
+pub const BUILTIN_HEADS: Option<&[u8]> = None;
 
-/// A model and the tokenizer that goes with it, checked against each other.
+/// A model and the tokenizer that goes with it, checked against each other, and the model's head
+/// profile if it has one.
 #[derive(Clone, Debug)]
 pub struct Engine {
     pub model: Model,
     pub tokenizer: Tokenizer,
+    pub heads: Option<HeadProfile>,
 }
 
 /// Vocabulary tokens placed on the embedding map.
@@ -51,6 +61,10 @@ pub enum LoadError {
     Tokenizer(String),
     /// The tokenizer's ids do not fit the weights' vocabulary.
     Mismatch { tokenizer_vocab: usize, model_vocab: usize },
+    /// The weights' start token is not a token of the tokenizer.
+    StartToken { bos_id: u32, tokenizer_vocab: usize },
+    /// The head profile does not describe this model.
+    Heads(String),
     /// The crate was built without the `builtin-model` feature.
     NoBuiltin,
 }
@@ -65,6 +79,12 @@ impl std::fmt::Display for LoadError {
                 "the tokenizer does not match the weights: the weights have {model_vocab} token embeddings, \
                  the tokenizer has {tokenizer_vocab} tokens"
             ),
+            LoadError::StartToken { bos_id, tokenizer_vocab } => write!(
+                f,
+                "the tokenizer does not match the weights: the weights start every text with token id {bos_id}, \
+                 the tokenizer has ids 0..{tokenizer_vocab} only"
+            ),
+            LoadError::Heads(m) => write!(f, "the head profile cannot be used: {m}"),
             LoadError::NoBuiltin => write!(f, "this build has no built-in model: load a weights and a tokenizer file"),
         }
     }
@@ -81,7 +101,10 @@ impl Engine {
         if tokenizer_vocab > model_vocab {
             return Err(LoadError::Mismatch { tokenizer_vocab, model_vocab });
         }
-        let engine = Engine { model: Model::new(weights), tokenizer };
+        if let Some(bos_id) = weights.config.bos_id.filter(|&id| id as usize >= tokenizer_vocab) {
+            return Err(LoadError::StartToken { bos_id, tokenizer_vocab });
+        }
+        let engine = Engine { model: Model::new(weights), tokenizer, heads: None };
         // Finite but huge values overflow in the forward pass: refuse such a model now, not on every analysis.
         const PROBE: &str = "The cat sat on the mat.";
         match engine.analyze(PROBE, &Options::default()) {
@@ -92,10 +115,20 @@ impl Engine {
         }
     }
 
-    /// The model compiled into the binary.
+    /// The same engine with a head profile (a `heads.json` file), checked against the model.
+    pub fn with_heads(mut self, profile: &[u8]) -> Result<Engine, LoadError> {
+        let w = &self.model.weights;
+        self.heads = Some(HeadProfile::parse(profile, &w.name, &w.config).map_err(LoadError::Heads)?);
+        Ok(self)
+    }
+
+    /// The model compiled into the binary, with its head profile if the build has one.
     pub fn builtin() -> Result<Engine, LoadError> {
         #[cfg(feature = "builtin-model")]
-        return Engine::load(BUILTIN_WEIGHTS, BUILTIN_TOKENIZER);
+        return match BUILTIN_HEADS {
+            Some(profile) => Engine::load(BUILTIN_WEIGHTS, BUILTIN_TOKENIZER)?.with_heads(profile),
+            None => Engine::load(BUILTIN_WEIGHTS, BUILTIN_TOKENIZER),
+        };
         #[cfg(not(feature = "builtin-model"))]
         Err(LoadError::NoBuiltin)
     }
@@ -117,8 +150,17 @@ impl Engine {
         VocabMap { coords: self.model.project(&rows), ids, texts }
     }
 
-    /// Tokenizes `text`, runs the model on its last `context` tokens and returns every intermediate.
+    /// Tokenizes `text`, runs the model on its last `context` tokens (after the start token, if the
+    /// model has one) and returns every intermediate.
     pub fn analyze(&self, text: &str, options: &Options) -> Result<Trace, AnalyzeError> {
         self.model.analyze(&self.tokenizer, text, options)
+    }
+
+    /// How many tokens the model would see for `text` without a context limit: the text's tokens, plus
+    /// the start token if the model has one (a trace's `total_tokens`; 0 for a text with no tokens). No
+    /// forward pass.
+    pub fn count_tokens(&self, text: &str) -> usize {
+        let n = self.tokenizer.encode(text).len();
+        n + usize::from(n > 0 && self.model.config().bos_id.is_some())
     }
 }

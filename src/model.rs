@@ -15,6 +15,22 @@ pub struct Config {
     /// The context window: the most tokens one analysis sees.
     pub context: usize,
     pub ln_eps: f32,
+    /// How a token's position enters the model.
+    pub positions: Positions,
+    /// The start token every analysis begins with (`<|endoftext|>`), if the model was trained with one.
+    pub bos_id: Option<u32>,
+}
+
+/// How a token's position enters the model. In JS: `{ kind: "learned" }` or `{ kind: "rope", base }`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Positions {
+    /// A learned table `pos_emb` (context, d_model) added to the token embeddings.
+    Learned,
+    /// Rotary positions (RoPE): each head's queries and keys are turned by their position, pair by
+    /// pair, with angle t·base^(−2i/d_head) for pair i at position t; the embeddings have no position part.
+    #[serde(rename = "rope")]
+    Rotary { base: f32 },
 }
 
 /// LayerNorm parameters.
@@ -52,14 +68,14 @@ pub struct Weights {
     /// A human-readable model name from the file's metadata.
     pub name: String,
     pub tok_emb: Vec<f32>, // (vocab_size, d_model); also the (tied) unembedding
-    pub pos_emb: Vec<f32>, // (context, d_model)
+    pub pos_emb: Vec<f32>, // (context, d_model); empty with rotary positions
     pub layers: Vec<Layer>,
     pub ln_f: Norm,
 }
 
 use crate::kernels;
 use crate::weights::float_text;
-use crate::tokenizer::Tokenizer;
+use crate::tokenizer::{Token, Tokenizer};
 use crate::trace::{
     Candidate, HeadTrace, LayerTrace, MapTrace, Matrix, MlpTrace, Neighbour, Neighbours, Options, Prediction,
     TokenInfo, Trace,
@@ -82,7 +98,7 @@ pub struct Model {
 #[derive(Clone, Debug)]
 pub struct Forward {
     pub token_embeddings: Matrix,    // (T, D)
-    pub position_embeddings: Matrix, // (T, D)
+    pub position_embeddings: Option<Matrix>, // (T, D); None with rotary positions
     pub embeddings: Matrix,          // (T, D)
     pub layers: Vec<LayerTrace>,
 }
@@ -139,14 +155,18 @@ impl Model {
     }
 
     /// The whole analysis: tokenize, keep the last `context` tokens, run the forward pass, predict.
+    /// A model with a start token sees it first, then the last `context − 1` tokens of the text.
     pub fn analyze(&self, tokenizer: &Tokenizer, text: &str, options: &Options) -> Result<Trace, AnalyzeError> {
         let cfg = &self.weights.config;
         let all = tokenizer.encode(text);
         if all.is_empty() {
             return Err(AnalyzeError::Empty);
         }
-        let dropped = all.len().saturating_sub(cfg.context);
-        let window = &all[dropped..];
+        let starts = usize::from(cfg.bos_id.is_some());
+        let dropped = all.len().saturating_sub(cfg.context - starts);
+        // the start token: zero-width, just before the first token of the text that is kept
+        let start = cfg.bos_id.map(|id| Token { id, start: all[dropped].start, end: all[dropped].start });
+        let window: Vec<Token> = start.into_iter().chain(all[dropped..].iter().copied()).collect();
         let t = window.len();
         self.check_options(options, t)?;
 
@@ -155,7 +175,9 @@ impl Model {
         let tokens = ids
             .iter()
             .zip(spans)
-            .map(|(&id, (start, end))| TokenInfo { id, text: tokenizer.token_display(id), start, end })
+            .map(|(&id, (start, end))| {
+                TokenInfo { id, text: tokenizer.token_display(id), start, end, special: tokenizer.is_added(id) }
+            })
             .collect();
 
         let Forward { token_embeddings, position_embeddings, embeddings, layers } = self.forward(&ids, options);
@@ -178,7 +200,7 @@ impl Model {
             model: self.weights.name.clone(),
             config: cfg.clone(),
             options: options.clone(),
-            total_tokens: all.len(),
+            total_tokens: all.len() + starts,
             dropped_tokens: dropped,
             tokens,
             token_embeddings,
@@ -227,7 +249,8 @@ impl Model {
     }
 
     /// token_embeddings (T,D) = W_E[ids]; position_embeddings (T,D) = P[0..T]; embeddings = their sum.
-    fn embed(&self, ids: &[u32]) -> (Matrix, Matrix, Matrix) {
+    /// With rotary positions there is no P: embeddings = token_embeddings (positions come in at `rotate`).
+    fn embed(&self, ids: &[u32]) -> (Matrix, Option<Matrix>, Matrix) {
         let d = self.weights.config.d_model;
         let t = ids.len();
         let mut tok = Matrix::zeros(t, d);
@@ -235,10 +258,36 @@ impl Model {
             let id = id as usize;
             row.copy_from_slice(&self.weights.tok_emb[id * d..(id + 1) * d]);
         }
+        if matches!(self.weights.config.positions, Positions::Rotary { .. }) {
+            return (tok.clone(), None, tok);
+        }
         let pos = Matrix::from_vec(t, d, self.weights.pos_emb[..t * d].to_vec());
         let mut e = tok.clone();
         add_into(&mut e.data, &pos.data);
-        (tok, pos, e)
+        (tok, Some(pos), e)
+    }
+
+    /// rotated (T,Dh) = x (T,Dh) with each adjacent pair (x[2i], x[2i+1]) of row t turned by the angle
+    /// θ = t·base^(−2i/Dh): r0 = x0·cos θ − x1·sin θ, r1 = x0·sin θ + x1·cos θ (in f64, rounded to f32).
+    /// Turning q at position i and k at position j makes q·k depend on i − j, not on i and j.
+    /// None with learned positions.
+    fn rotate(&self, x: &Matrix) -> Option<Matrix> {
+        let Positions::Rotary { base } = self.weights.config.positions else {
+            return None;
+        };
+        let dh = x.cols;
+        // θ_i / t = base^(−2i/Dh): pair 0 turns by 1 radian per position, the last pair the slowest
+        let speeds: Vec<f64> = (0..dh / 2).map(|i| f64::from(base).powf(-2.0 * i as f64 / dh as f64)).collect();
+        let mut out = x.clone();
+        for (t, row) in out.data.chunks_exact_mut(dh).enumerate() {
+            for (pair, speed) in row.chunks_exact_mut(2).zip(&speeds) {
+                let (sin, cos) = (t as f64 * speed).sin_cos();
+                let (x0, x1) = (f64::from(pair[0]), f64::from(pair[1]));
+                pair[0] = (x0 * cos - x1 * sin) as f32;
+                pair[1] = (x0 * sin + x1 * cos) as f32;
+            }
+        }
+        Some(out)
     }
 
     /// One layer: pre-norm multi-head causal self-attention with a residual update, then the MLP.
@@ -282,9 +331,14 @@ impl Model {
         let cfg = &self.weights.config;
         let (t, d, dh) = (queries.rows, cfg.d_model, cfg.d_head);
 
-        // scores (T,T) = Q (T,Dh) · Kᵀ (Dh,T)
+        // rotated_queries, rotated_keys (T,Dh): Q and K turned by their positions (rotary models only)
+        let (rotated_queries, rotated_keys) = (self.rotate(&queries), self.rotate(&keys));
+        let q = rotated_queries.as_ref().unwrap_or(&queries);
+        let k = rotated_keys.as_ref().unwrap_or(&keys);
+
+        // scores (T,T) = Q (T,Dh) · Kᵀ (Dh,T), with Q and K rotated if the model rotates them
         let mut scores = Matrix::zeros(t, t);
-        kernels::matmul_bt(&queries.data, &keys.data, &mut scores.data, t, dh, t);
+        kernels::matmul_bt(&q.data, &k.data, &mut scores.data, t, dh, t);
 
         // scaled (T,T) = scores / √Dh: keeps the softmax out of saturation as Dh grows
         let mut scaled = scores.clone();
@@ -315,7 +369,7 @@ impl Model {
             let w_o = &w.w_o[h * dh * d..(h + 1) * dh * d];
             kernels::matmul(&mixed.data, w_o, &mut delta.data, t, dh, d);
         }
-        HeadTrace { enabled, queries, keys, values, scores, scaled, masked, weights, mixed, delta }
+        HeadTrace { enabled, queries, keys, rotated_queries, rotated_keys, values, scores, scaled, masked, weights, mixed, delta }
     }
 
     /// The last vector predicts the next token: probs (V) = softmax(LN(x; ln_f) · W_Eᵀ / τ).

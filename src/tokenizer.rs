@@ -497,6 +497,11 @@ impl Tokenizer {
             .or_else(|| self.ids.get(piece.as_bytes()).copied())
     }
 
+    /// Whether `id` is an added (special) token such as `<|endoftext|>`, not a piece of text.
+    pub fn is_added(&self, id: u32) -> bool {
+        self.added.iter().any(|&(_, a)| a == id)
+    }
+
     /// A token as a person should see it: its text, leading space included (`" fox"`). Bytes that do
     /// not form a whole UTF-8 char, and control characters, are written `<0xE2>`. An unknown id is
     /// written `<unknown id 123>`.

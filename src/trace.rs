@@ -98,9 +98,13 @@ pub struct TokenInfo {
     pub id: u32,
     /// The token as a user should read it (leading space included).
     pub text: String,
-    /// Where it came from in the input text, in UTF-16 code units (JS string indices).
+    /// Where it came from in the input text, in UTF-16 code units (JS string indices). The start token
+    /// is not in the text: its span is empty, just before the first token of the text it precedes.
     pub start: usize,
     pub end: usize,
+    /// A special token of the tokenizer, not text: the start token `<|endoftext|>` that a model with a
+    /// start token sees first, or one typed literally.
+    pub special: bool,
 }
 
 /// One attention head of one layer.
@@ -110,8 +114,12 @@ pub struct HeadTrace {
     pub enabled: bool,
     pub queries: Matrix, // (T, Dh)  Q_h = normed · W_Q[:, h]
     pub keys: Matrix,    // (T, Dh)  K_h = normed · W_K[:, h]
+    /// Rotary models only (None otherwise): Q_h and K_h with each pair (x[2i], x[2i+1]) at position t
+    /// turned by t·base^(−2i/Dh); the scores use these.
+    pub rotated_queries: Option<Matrix>, // (T, Dh)
+    pub rotated_keys: Option<Matrix>,    // (T, Dh)
     pub values: Matrix,  // (T, Dh)  V_h = normed · W_V[:, h]
-    pub scores: Matrix,  // (T, T)   Q_h · K_hᵀ
+    pub scores: Matrix,  // (T, T)   Q_h · K_hᵀ (rotated, in a rotary model)
     pub scaled: Matrix,  // (T, T)   scores / √Dh (or scores, if scaling is switched off)
     pub masked: Matrix,  // (T, T)   scaled with −∞ where key > query (unless the mask is switched off)
     pub weights: Matrix, // (T, T)   softmax of each row of masked
@@ -189,14 +197,15 @@ pub struct Trace {
     pub model: String,
     pub config: Config,
     pub options: Options,
-    /// Tokens in the whole input; only the last `context` are analysed.
+    /// Tokens in the whole input, the start token included (if the model has one); only the last
+    /// `context` are analysed (the start token and the last `context − 1` of the text).
     pub total_tokens: usize,
-    /// How many tokens at the start were left out because the text is longer than the context.
+    /// How many tokens of the text at its start were left out because it is longer than the context.
     pub dropped_tokens: usize,
-    pub tokens: Vec<TokenInfo>,             // (T)
+    pub tokens: Vec<TokenInfo>,             // (T)  the start token first, if the model has one
     pub token_embeddings: Matrix,           // (T, D)  W_E[ids]
-    pub position_embeddings: Matrix,        // (T, D)  P[0..T]
-    pub embeddings: Matrix,                 // (T, D)  E = W_E[ids] + P
+    pub position_embeddings: Option<Matrix>, // (T, D)  P[0..T]; None (JS null) with rotary positions
+    pub embeddings: Matrix,                 // (T, D)  E = W_E[ids] + P (= W_E[ids] with rotary positions)
     pub layers: Vec<LayerTrace>,
     pub predict: Prediction,
     pub map: MapTrace,

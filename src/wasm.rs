@@ -99,6 +99,14 @@ fn options_from_js(options: JsValue) -> Result<Options, JsError> {
     Ok(o)
 }
 
+fn engine(weights: &[u8], tokenizer: &[u8], heads: Option<Vec<u8>>) -> Result<Engine, JsError> {
+    let engine = Engine::load(weights, tokenizer).and_then(|e| match heads {
+        Some(profile) => e.with_heads(&profile),
+        None => Ok(e),
+    });
+    engine.map_err(|e| JsError::new(&e.to_string()))
+}
+
 /// A loaded model, ready to analyse text.
 #[wasm_bindgen]
 pub struct Explorer {
@@ -113,27 +121,31 @@ impl Explorer {
         Ok(Explorer { engine: Engine::builtin().map_err(|e| JsError::new(&e.to_string()))? })
     }
 
-    /// A model from a weights file (safetensors) and a tokenizer file (tokenizer.json).
+    /// A model from a weights file (safetensors), a tokenizer file (tokenizer.json) and, optionally,
+    /// its head profile (heads.json).
     #[wasm_bindgen(js_name = fromBytes)]
-    pub fn from_bytes(weights: &[u8], tokenizer: &[u8]) -> Result<Explorer, JsError> {
-        Ok(Explorer { engine: Engine::load(weights, tokenizer).map_err(|e| JsError::new(&e.to_string()))? })
+    pub fn from_bytes(weights: &[u8], tokenizer: &[u8], heads: Option<Vec<u8>>) -> Result<Explorer, JsError> {
+        Ok(Explorer { engine: engine(weights, tokenizer, heads)? })
     }
 
-    /// Replaces the model; on any error the current model stays loaded.
-    pub fn load(&mut self, weights: &[u8], tokenizer: &[u8]) -> Result<(), JsError> {
-        self.engine = Engine::load(weights, tokenizer).map_err(|e| JsError::new(&e.to_string()))?;
+    /// Replaces the model (and its head profile, if given); on any error the current model stays loaded.
+    pub fn load(&mut self, weights: &[u8], tokenizer: &[u8], heads: Option<Vec<u8>>) -> Result<(), JsError> {
+        self.engine = engine(weights, tokenizer, heads)?;
         Ok(())
     }
 
-    /// `{ name, config }` of the loaded model.
+    /// `{ name, config, heads }` of the loaded model: `heads` is its head profile (see `heads.rs`:
+    /// `{ model, measured_on, rules, trained_by_auxiliary_loss, heads: [{ layer, head, name, prev, self,
+    /// start, duplicate, induction, mean_distance }] }`, heads in layer-major order) or null.
     pub fn info(&self) -> Result<JsValue, JsError> {
         #[derive(Serialize)]
         struct Info<'a> {
             name: &'a str,
             config: &'a crate::model::Config,
+            heads: Option<&'a crate::heads::HeadProfile>,
         }
         let w = &self.engine.model.weights;
-        to_js(&Info { name: &w.name, config: &w.config })
+        to_js(&Info { name: &w.name, config: &w.config, heads: self.engine.heads.as_ref() })
     }
 
     /// Every intermediate of the forward pass for `text` (see `trace.rs`); `options` may be omitted.
@@ -143,10 +155,11 @@ impl Explorer {
         to_js(&trace)
     }
 
-    /// How many tokens `text` has (cheap: no forward pass).
+    /// How many tokens the model sees for `text` before the context limit, the start token included
+    /// (cheap: no forward pass).
     #[wasm_bindgen(js_name = countTokens)]
     pub fn count_tokens(&self, text: &str) -> usize {
-        self.engine.tokenizer.encode(text).len()
+        self.engine.count_tokens(text)
     }
 
     /// Background points for the embedding map: the first `n` whole-word tokens of the vocabulary (the

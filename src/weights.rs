@@ -7,11 +7,13 @@
 //!
 //! 1. the length prefix: 8 bytes present, `n` ≤ [`MAX_HEADER_BYTES`] and within the file;
 //! 2. the header: UTF-8 JSON object; `__metadata__` with `format` = [`FORMAT`] and a `config` that
-//!    parses into [`Config`] and passes [`check_config`] (nonzero, bounded dimensions);
+//!    parses into [`Config`] and passes [`check_config`] (nonzero, bounded dimensions; the positions
+//!    `"learned"` or `"rope"` with its `rope_base`, an optional start token `bos_id`);
 //! 3. every tensor entry: a known name, an allowed dtype (F32, F16, I8 for 2-D tensors with a
 //!    `{name}.scale` F32 `[rows]` companion), the exact shape, offsets in bounds whose length is
 //!    shape × dtype size;
-//! 4. no required tensor missing, and the tensors tile the data exactly (no overlap, no hole);
+//! 4. no required tensor missing (`pos_emb` only with learned positions), and the tensors tile the
+//!    data exactly (no overlap, no hole);
 //! 5. every value finite after expansion to f32 (I8: `q as f32 * scale[row]`, in f32).
 //!
 //! Nothing here indexes without a bounds check or does unchecked arithmetic on numbers from the file,
@@ -22,7 +24,7 @@ use std::fmt;
 
 use crate::tokenizer::json::{quote, Json};
 
-use crate::model::{Config, Layer, Mlp, Norm, Weights};
+use crate::model::{Config, Layer, Mlp, Norm, Positions, Weights};
 
 /// The `format` metadata value this reader understands.
 pub const FORMAT: &str = "attention-explorer/1";
@@ -61,6 +63,8 @@ pub enum WeightsError {
     MissingTensor { name: String, shape: Vec<usize> },
     /// The file has a tensor this format does not use.
     UnknownTensor { name: String },
+    /// The file has a tensor this format uses, but not with this config (`pos_emb` with rotary positions).
+    UnexpectedTensor { name: String, why: &'static str },
     Shape {
         name: String,
         expected: Vec<usize>,
@@ -104,6 +108,7 @@ impl fmt::Display for WeightsError {
                 f,
                 "tensor `{name}`: expected only the tensors model/FORMAT.md lists for this config, found this unknown one"
             ),
+            UnexpectedTensor { name, why } => write!(f, "tensor `{name}`: expected no such tensor ({why}), found one"),
             Shape { name, expected, found } => {
                 write!(f, "tensor `{name}`: expected shape {}, found {}", shape_text(expected), shape_text(found))
             }
@@ -195,6 +200,34 @@ pub fn check_config(c: &Config) -> Result<(), WeightsError> {
             float_text(c.ln_eps)
         )));
     }
+    if let Positions::Rotary { base } = c.positions {
+        if !(base.is_finite() && base > 1.0) {
+            return Err(WeightsError::Config(format!(
+                "expected `rope_base` finite and above 1, found {}",
+                float_text(base)
+            )));
+        }
+        if !c.d_head.is_multiple_of(2) {
+            return Err(WeightsError::Config(format!(
+                "expected an even `d_head` with rotary positions (they turn pairs of numbers), found {}",
+                c.d_head
+            )));
+        }
+    }
+    if let Some(bos) = c.bos_id {
+        if bos as usize >= c.vocab_size {
+            return Err(WeightsError::Config(format!(
+                "expected `bos_id` below vocab_size {}, found {bos}",
+                c.vocab_size
+            )));
+        }
+        if c.context < 2 {
+            return Err(WeightsError::Config(format!(
+                "expected `context` ≥ 2 with a start token (`bos_id`): it takes one place, found {}",
+                c.context
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -253,13 +286,14 @@ const LAYER: [&str; 12] = [
     "mlp.b_out",
 ];
 
-/// Every tensor a config requires, with its shape, in the order FORMAT.md lists them.
+/// Every tensor a config requires, with its shape, in the order FORMAT.md lists them (`pos_emb` only
+/// with learned positions).
 pub fn required_tensors(c: &Config) -> Vec<(String, Vec<usize>)> {
     let (v, d, f, hd) = (c.vocab_size, c.d_model, c.d_mlp, c.n_heads * c.d_head);
-    let mut out = vec![
-        ("tok_emb".to_string(), vec![v, d]),
-        ("pos_emb".to_string(), vec![c.context, d]),
-    ];
+    let mut out = vec![("tok_emb".to_string(), vec![v, d])];
+    if c.positions == Positions::Learned {
+        out.push(("pos_emb".to_string(), vec![c.context, d]));
+    }
     // one loop over the LAYER table rather than twelve pushes: the same list in less code
     let per_layer = if f > 0 { 12 } else { 6 };
     for i in 0..c.n_layers {
@@ -319,6 +353,12 @@ pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
         let (dtype, shape, begin, end) = read_entry(tensor, info, data.len())?;
         let base = tensor.strip_suffix(".scale");
         let index = tensor_index(base.unwrap_or(tensor), &config);
+        if index.is_none() && base.unwrap_or(tensor) == "pos_emb" {
+            return Err(WeightsError::UnexpectedTensor {
+                name: tensor.clone(),
+                why: "a model with rotary positions has no position table: config `positions` is \"rope\"",
+            });
+        }
         let (slot, expected_shape) = match (index, base) {
             (Some(i), None) => (&mut entries[i], required[i].1.clone()),
             (Some(i), Some(_)) if required[i].1.len() == 2 => (&mut scales[i], required[i].1[..1].to_vec()),
@@ -417,10 +457,12 @@ pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
 /// The position of tensor `name` in [`required_tensors`]`(c)`, if the config requires it.
 fn tensor_index(name: &str, c: &Config) -> Option<usize> {
     let per_layer = if c.d_mlp > 0 { 12 } else { 6 };
-    let layers_end = 2 + c.n_layers * per_layer;
+    let learned = c.positions == Positions::Learned;
+    let layers_start = 1 + usize::from(learned);
+    let layers_end = layers_start + c.n_layers * per_layer;
     match name {
         "tok_emb" => Some(0),
-        "pos_emb" => Some(1),
+        "pos_emb" => learned.then_some(1),
         "ln_f.weight" => Some(layers_end),
         "ln_f.bias" => Some(layers_end + 1),
         _ => {
@@ -440,7 +482,7 @@ fn tensor_index(name: &str, c: &Config) -> Option<usize> {
                 Some(i) if i < c.n_layers => LAYER[..per_layer]
                     .iter()
                     .position(|s| *s == suffix)
-                    .map(|k| 2 + i * per_layer + k),
+                    .map(|k| layers_start + i * per_layer + k),
                 _ => None,
             }
         }
@@ -464,7 +506,9 @@ fn shape_text<T: fmt::Display>(shape: &[T]) -> String {
     format!("[{}]", dims.join(", "))
 }
 
-/// Parses the `config` metadata string into a [`Config`]; unknown members are ignored.
+/// Parses the `config` metadata string into a [`Config`]; unknown members are ignored. `positions`
+/// ("learned" or "rope") and `bos_id` are optional: a file without them (format 1 as first written) has
+/// learned positions and no start token; "rope" needs `rope_base`, which "learned" must not have.
 fn parse_config(text: &str) -> Result<Config, String> {
     let json = Json::parse(text.as_bytes())?;
     if json.as_object().is_none() {
@@ -488,6 +532,28 @@ fn parse_config(text: &str) -> Result<Config, String> {
                 .ok_or_else(|| format!("field `ln_eps`: expected a number, found {}", v.describe()))? as f32
         }
     };
+    let positions = match json.get("positions") {
+        None => "learned",
+        Some(Json::String(p)) => p.as_str(),
+        Some(v) => return Err(format!("field `positions`: expected \"learned\" or \"rope\", found {}", v.describe())),
+    };
+    let positions = match (positions, json.get("rope_base")) {
+        ("learned", None) => Positions::Learned,
+        ("learned", Some(_)) => return Err("field `rope_base`: expected none with learned positions, found one".into()),
+        ("rope", None) => return Err("missing field `rope_base` (positions \"rope\" needs it)".into()),
+        ("rope", Some(v)) => Positions::Rotary {
+            base: v.as_f64().ok_or_else(|| format!("field `rope_base`: expected a number, found {}", v.describe()))? as f32,
+        },
+        (other, _) => return Err(format!("field `positions`: expected \"learned\" or \"rope\", found {}", quote(other))),
+    };
+    let bos_id = match json.get("bos_id") {
+        None => None,
+        Some(v) => Some(
+            v.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| format!("field `bos_id`: expected a token id (a non-negative integer), found {}", v.describe()))?,
+        ),
+    };
     Ok(Config {
         vocab_size,
         d_model,
@@ -497,6 +563,8 @@ fn parse_config(text: &str) -> Result<Config, String> {
         d_mlp,
         context,
         ln_eps,
+        positions,
+        bos_id,
     })
 }
 
@@ -546,7 +614,7 @@ fn read_metadata(meta: Option<&Json>) -> Result<(Config, String), WeightsError> 
     })?;
     let config = parse_config(config_text).map_err(|e| WeightsError::Metadata {
         key: "config",
-        expected: "{\"vocab_size\":V,\"d_model\":D,\"n_layers\":L,\"n_heads\":H,\"d_head\":Dh,\"d_mlp\":F,\"context\":C,\"ln_eps\":eps}".into(),
+        expected: "{\"vocab_size\":V,\"d_model\":D,\"n_layers\":L,\"n_heads\":H,\"d_head\":Dh,\"d_mlp\":F,\"context\":C,\"ln_eps\":eps} (optionally \"positions\":\"rope\" with \"rope_base\", and \"bos_id\")".into(),
         found: format!("{} ({e})", quote(config_text)),
     })?;
     let name = string("name")?.unwrap_or("unnamed model").to_string();
@@ -749,7 +817,7 @@ fn assemble(config: Config, name: String, tensors: Vec<Vec<f32>>) -> Weights {
     let mut t = tensors.into_iter();
     let mut next = move || t.next().unwrap_or_default();
     let tok_emb = next();
-    let pos_emb = next();
+    let pos_emb = if config.positions == Positions::Learned { next() } else { Vec::new() };
     let layers = (0..config.n_layers)
         .map(|_| {
             let ln1 = Norm {
@@ -794,7 +862,10 @@ fn assemble(config: Config, name: String, tensors: Vec<Vec<f32>>) -> Weights {
 /// Writes `weights` as a safetensors file in this format, every tensor F32 (for tests and tools).
 pub fn save(weights: &Weights) -> Vec<u8> {
     let c = &weights.config;
-    let mut values: Vec<&[f32]> = vec![&weights.tok_emb, &weights.pos_emb];
+    let mut values: Vec<&[f32]> = vec![&weights.tok_emb];
+    if c.positions == Positions::Learned {
+        values.push(&weights.pos_emb);
+    }
     for l in &weights.layers {
         values.extend([&l.ln1.weight, &l.ln1.bias, &l.w_q, &l.w_k, &l.w_v, &l.w_o].map(Vec::as_slice));
         if let Some(m) = &l.mlp {
@@ -803,10 +874,17 @@ pub fn save(weights: &Weights) -> Vec<u8> {
     }
     values.extend([weights.ln_f.weight.as_slice(), weights.ln_f.bias.as_slice()]);
 
-    let config = format!(
-        "{{\"vocab_size\":{},\"d_model\":{},\"n_layers\":{},\"n_heads\":{},\"d_head\":{},\"d_mlp\":{},\"context\":{},\"ln_eps\":{}}}",
+    let mut config = format!(
+        "{{\"vocab_size\":{},\"d_model\":{},\"n_layers\":{},\"n_heads\":{},\"d_head\":{},\"d_mlp\":{},\"context\":{},\"ln_eps\":{}",
         c.vocab_size, c.d_model, c.n_layers, c.n_heads, c.d_head, c.d_mlp, c.context, c.ln_eps
     );
+    if let Positions::Rotary { base } = c.positions {
+        config.push_str(&format!(",\"positions\":\"rope\",\"rope_base\":{base}"));
+    }
+    if let Some(bos) = c.bos_id {
+        config.push_str(&format!(",\"bos_id\":{bos}"));
+    }
+    config.push('}');
     let mut header = format!(
         "{{\"__metadata__\":{{\"format\":{},\"config\":{},\"name\":{}}}",
         json_string(FORMAT),

@@ -8,7 +8,7 @@
 //! refused at load with a message, an analysis that overflows anyway is an error that says where, and a
 //! model that loads always gives rows of weights summing to 1 and a finite distribution.
 
-use attention_explorer::model::{AnalyzeError, Config};
+use attention_explorer::model::{AnalyzeError, Config, Positions};
 use attention_explorer::trace::{Options, Trace};
 use attention_explorer::{weights, Engine};
 
@@ -74,7 +74,7 @@ fn weights_file(c: &Config, fill: Fill) -> Vec<u8> {
 }
 
 fn config(n_heads: usize, d_head: usize, n_layers: usize, d_mlp: usize, context: usize, ln_eps: f32) -> Config {
-    Config { vocab_size: TOKENIZER_VOCAB, d_model: n_heads * d_head, n_layers, n_heads, d_head, d_mlp, context, ln_eps }
+    Config { vocab_size: TOKENIZER_VOCAB, d_model: n_heads * d_head, n_layers, n_heads, d_head, d_mlp, context, ln_eps, positions: Positions::Learned, bos_id: None }
 }
 
 /// Rows of weights are distributions, the prediction is a finite distribution.

@@ -73,8 +73,112 @@ fn errors_are_readable_and_the_model_survives_a_bad_load() {
     }
     let ok = ex.analyze("hi there", opts(r#"{"predict_position": null, "disabled_heads": [[0, 1]], "top_k": 3}"#)).expect("valid options");
     assert_eq!(js_sys::Array::from(&get(&get(&ok, "predict"), "top")).length(), 3);
-    let err = ex.load(b"not a model", b"{}").err().expect("garbage is refused");
+    let err = ex.load(b"not a model", b"{}", None).err().expect("garbage is refused");
     assert!(message(err).contains("weights"));
     assert_eq!(ex.count_tokens("hello world"), before, "the previous model is still loaded");
     assert!(ex.analyze("still working", JsValue::UNDEFINED).is_ok());
+}
+
+const ROPE: &[u8] = include_bytes!("fixtures/tiny/rope.safetensors");
+const TINY_TOKENIZER: &[u8] = include_bytes!("fixtures/tiny/tokenizer.json");
+const ROPE_GOLDEN: &str = include_str!("fixtures/tiny/golden_rope.json");
+
+fn f32s(m: &JsValue) -> Vec<f32> {
+    let data: Float32Array = get(m, "data").dyn_into().expect("data is a Float32Array");
+    data.to_vec()
+}
+
+fn flat(v: &serde_json::Value, out: &mut Vec<f32>) {
+    match v {
+        serde_json::Value::Array(items) => items.iter().for_each(|x| flat(x, out)),
+        other => out.push(other.as_f64().expect("a number") as f32),
+    }
+}
+
+/// `ours` (the JS trace's numbers) against the golden array, as tests/golden.rs compares them.
+fn close(what: &str, ours: &[f32], want: &serde_json::Value, tol: f32) {
+    let mut w = Vec::new();
+    flat(want, &mut w);
+    assert_eq!(ours.len(), w.len(), "{what}: expected {} values, found {}", w.len(), ours.len());
+    for (i, (a, b)) in ours.iter().zip(&w).enumerate() {
+        assert!((a - b).abs() <= tol * b.abs().max(1.0), "{what}[{i}]: golden {b}, the JS trace has {a}");
+    }
+}
+
+/// The rotary fixture through the JavaScript surface: every intermediate of every golden case, the
+/// rotated queries and keys included, read from the plain objects JS gets; the start token first.
+#[wasm_bindgen_test]
+fn rotary_traces_reach_javascript_with_every_intermediate() {
+    let ex = Explorer::from_bytes(ROPE, TINY_TOKENIZER, None).expect("the rotary fixture loads");
+    let info = ex.info().expect("info");
+    let positions = get(&get(&info, "config"), "positions");
+    assert_eq!(get(&positions, "kind").as_string().as_deref(), Some("rope"));
+    assert_eq!(get(&positions, "base").as_f64(), Some(100.0));
+    assert_eq!(get(&get(&info, "config"), "bos_id").as_f64(), Some(0.0));
+    assert!(get(&info, "heads").is_null(), "a model loaded without a profile has none");
+    assert_eq!(ex.count_tokens("a"), 2, "the start token counts");
+
+    let golden: serde_json::Value = serde_json::from_str(ROPE_GOLDEN).expect("JSON");
+    let tol = golden["tolerance"].as_f64().expect("tolerance") as f32;
+    for case in golden["cases"].as_array().expect("cases") {
+        let text = case["text"].as_str().expect("text");
+        let trace = ex.analyze(text, JsValue::UNDEFINED).expect("analysis");
+        let tokens = Array::from(&get(&trace, "tokens"));
+        let ids: Vec<f64> = tokens.iter().map(|t| get(&t, "id").as_f64().expect("id")).collect();
+        let want: Vec<f64> = case["ids"].as_array().expect("ids").iter().map(|v| v.as_f64().expect("id")).collect();
+        assert_eq!(ids, want, "{text:?}: ids, the start token first");
+        assert_eq!(get(&tokens.get(0), "special").as_bool(), Some(true));
+        assert_eq!(get(&tokens.get(0), "text").as_string().as_deref(), Some("<|endoftext|>"));
+        assert!(get(&trace, "position_embeddings").is_null(), "no position table with rotary positions");
+        close(&format!("{text:?} embeddings"), &f32s(&get(&trace, "embeddings")), &case["embeddings"], tol);
+        let layers = Array::from(&get(&trace, "layers"));
+        for (l, want) in case["layers"].as_array().expect("layers").iter().enumerate() {
+            let layer = layers.get(l as u32);
+            let at = |name: &str| format!("{text:?} layer {l} {name}");
+            for name in ["normed", "delta", "updated", "output"] {
+                close(&at(name), &f32s(&get(&layer, name)), &want[name], tol);
+            }
+            close(&at("mlp_out"), &f32s(&get(&get(&layer, "mlp"), "out")), &want["mlp_out"], tol);
+            let heads = Array::from(&get(&layer, "heads"));
+            for name in ["queries", "keys", "rotated_queries", "rotated_keys", "values", "scores", "scaled", "weights", "mixed"] {
+                let ours: Vec<f32> = heads.iter().flat_map(|h| f32s(&get(&h, name))).collect();
+                close(&at(name), &ours, &want[name], tol);
+            }
+        }
+        let predict = get(&trace, "predict");
+        close(&format!("{text:?} logits_last"), &f32s(&get(&predict, "logits")), &case["logits_last"], tol);
+        close(&format!("{text:?} probs_last"), &f32s(&get(&predict, "probs")), &case["probs_last"], tol);
+    }
+}
+
+/// A learned-position model: no rotated matrices (null), a position table, no start token; a head
+/// profile given as the third argument of load reaches info().heads.
+#[wasm_bindgen_test]
+fn learned_traces_have_null_rotations_and_profiles_reach_info() {
+    let mut ex = Explorer::from_bytes(include_bytes!("fixtures/tiny/model.safetensors"), TINY_TOKENIZER, None).expect("loads");
+    let trace = ex.analyze("the fox", JsValue::UNDEFINED).expect("analysis");
+    let head = Array::from(&get(&Array::from(&get(&trace, "layers")).get(0), "heads")).get(0);
+    assert!(get(&head, "rotated_queries").is_null() && get(&head, "rotated_keys").is_null());
+    assert!(get(&trace, "position_embeddings").is_object());
+    assert_eq!(get(&Array::from(&get(&trace, "tokens")).get(0), "special").as_bool(), Some(false));
+    let config = get(&ex.info().expect("info"), "config");
+    assert_eq!(get(&get(&config, "positions"), "kind").as_string().as_deref(), Some("learned"));
+    assert!(get(&config, "bos_id").is_null());
+
+    let heads: Vec<String> = (0..4)
+        .map(|k| format!(r#"{{"layer":{},"head":{},"name":"broad","prev":0.1,"self":0.2,"start":0.3,"duplicate":0,"induction":0,"mean_distance":2}}"#, k / 2, k % 2))
+        .collect();
+    let profile = format!(
+        r#"{{"model":"attention-explorer tiny-2L test model","rules":[{{"name":"broad","when":"always"}}],"trained_by_auxiliary_loss":null,"heads":[{}]}}"#,
+        heads.join(",")
+    );
+    ex.load(include_bytes!("fixtures/tiny/model.safetensors"), TINY_TOKENIZER, Some(profile.into_bytes())).expect("loads with a profile");
+    let info = ex.info().expect("info");
+    let list = Array::from(&get(&get(&info, "heads"), "heads"));
+    assert_eq!(list.length(), 4);
+    assert_eq!(get(&list.get(3), "layer").as_f64(), Some(1.0));
+    assert_eq!(get(&list.get(0), "self").as_f64().map(|x| (x * 10.0).round()), Some(2.0));
+    let err = ex.load(ROPE, TINY_TOKENIZER, Some(b"{}".to_vec())).err().expect("a profile that does not fit is refused");
+    assert!(message(err).contains("the head profile cannot be used"));
+    assert!(get(&ex.info().expect("info"), "heads").is_object(), "the previous model and profile stay loaded");
 }

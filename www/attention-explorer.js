@@ -11,7 +11,7 @@
 
 import { h, s, exportOf, highlighterOf, rows, scale, rgba32 } from './draw.js';
 import { loadEngine } from './engine.js';
-import { STEP_IDS, stepById } from './steps/index.js';
+import { mathOf, stepById, stepIdsFor } from './steps/index.js';
 import { CSS } from './element-css.js';
 
 export const DEFAULT_TEXT = 'a fluffy blue creature roamed the verdant forest';
@@ -88,8 +88,8 @@ export class AttentionExplorer extends HTMLElement {
 
   /** The step ids offered (attribute `steps`, space- or comma-separated; all by default). */
   get steps() {
-    const want = (this.getAttribute('steps') ?? '').split(/[\s,]+/).filter((x) => STEP_IDS.includes(x));
-    return want.length ? STEP_IDS.filter((x) => want.includes(x)) : [...STEP_IDS];
+    const all = stepIdsFor(this.model), want = (this.getAttribute('steps') ?? '').split(/[\s,]+/).filter((x) => all.includes(x));
+    return want.length ? all.filter((x) => want.includes(x)) : all;
   }
   set steps(v) {
     if (v === null || v === undefined) this.removeAttribute('steps');
@@ -315,7 +315,7 @@ export class AttentionExplorer extends HTMLElement {
       b.stepButtons = new Map();
       const list = h('ol', { class: 'steplist', 'aria-label': 'steps' }, this.steps.map((id, i) => {
         const m = stepById(id);
-        const btn = h('button', { type: 'button', 'data-step': id, title: m.math, on: { click: () => { this.step = id; } } }, h('span', { class: 'n', text: `${i + 1}` }), m.title);
+        const btn = h('button', { type: 'button', 'data-step': id, title: mathOf(m, this.model), on: { click: () => { this.step = id; } } }, h('span', { class: 'n', text: `${i + 1}` }), m.title);
         b.stepButtons.set(id, btn);
         return h('li', {}, btn);
       }));
@@ -549,7 +549,7 @@ export class AttentionExplorer extends HTMLElement {
     }
     return h('section', { class: `step ${id}`, 'data-step': id, 'aria-labelledby': `ae-h-${id}` },
       h('h2', { id: `ae-h-${id}` }, `${n}. ${m.title}`, scopeNote ? h('span', { class: 'where', text: ` · ${scopeNote}` }) : null),
-      h('p', { class: 'math', text: m.math }),
+      h('p', { class: 'math', text: mathOf(m, this.model) }),
       h('div', { class: 'explain' }, m.explain(t, st).map((p) => h('p', { text: p }))),
       body);
   }
@@ -666,7 +666,7 @@ export class AttentionExplorer extends HTMLElement {
     let y = 30, width = 400;
     const out = s('svg', { xmlns: 'http://www.w3.org/2000/svg' });
     out.append(s('style', { text: EXPORT_CSS }));
-    out.append(s('text', { x: 10, y: 20, class: 'title', text: `${m.title}: ${m.math} · “${this.text}” · ${this._engine.info.name}` }));
+    out.append(s('text', { x: 10, y: 20, class: 'title', text: `${m.title}: ${mathOf(m, this.model)} · “${this.text}” · ${this._engine.info.name}` }));
     for (const f of figs) {
       const w = Number(f.getAttribute('width')) || 400, hgt = Number(f.getAttribute('height')) || 200;
       f.setAttribute('x', 10); f.setAttribute('y', y);

@@ -39,10 +39,11 @@ export function loadEngine() {
   return shared;
 }
 
-/** Replaces the shared model with one from a weights file (safetensors) and a tokenizer.json, both as
- * bytes; every widget re-analyses. Throws the engine's readable Error and keeps the previous model. */
-export async function load(weightsBytes, tokenizerBytes) {
-  (await loadEngine()).load(weightsBytes, tokenizerBytes);
+/** Replaces the shared model with one from a weights file (safetensors), a tokenizer.json and
+ * optionally its head profile (heads.json), all as bytes; every widget re-analyses. Throws the
+ * engine's readable Error and keeps the previous model. */
+export async function load(weightsBytes, tokenizerBytes, headsBytes) {
+  (await loadEngine()).load(weightsBytes, tokenizerBytes, headsBytes);
 }
 
 /** Goes back to the built-in model; every widget re-analyses. */
@@ -70,9 +71,10 @@ export class Engine {
     this.listeners.add(fn);
   }
 
-  /** Another model from its files' bytes; on error the current model stays (the Error says why). */
-  load(weightsBytes, tokenizerBytes) {
-    this.explorer.load(weightsBytes, tokenizerBytes);
+  /** Another model from its files' bytes (the head profile optional); on error the current model
+   * stays (the Error says why). `info.heads` is the profile, or null. */
+  load(weightsBytes, tokenizerBytes, headsBytes) {
+    this.explorer.load(weightsBytes, tokenizerBytes, headsBytes);
     this.replaced();
   }
 

@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use attention_explorer::model::{AnalyzeError, Config};
+use attention_explorer::model::{AnalyzeError, Config, Positions};
 use attention_explorer::trace::Options;
 use attention_explorer::{weights, Engine};
 use libfuzzer_sys::fuzz_target;
@@ -71,6 +71,8 @@ fuzz_target!(|data: &[u8]| {
         d_mlp: [0, 1, 3, 8][usize::from(b.u8() % 4)],
         context: 1 + usize::from(b.u8() % 12),
         ln_eps: [1e-5, 1e-12, 1.0, 1e30][usize::from(b.u8() % 4)],
+        positions: Positions::Learned,
+        bos_id: None,
     };
     let mode = b.u8();
     let seed = b.u8();

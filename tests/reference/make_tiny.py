@@ -16,6 +16,9 @@ Writes (all committed, so CI never runs Python):
   golden.json                reference.py forward pass of model.safetensors on GOLDEN_TEXTS
   attn_only.safetensors      1 attention-only layer (d_mlp 0), 4 heads, all F32
   golden_attn_only.json
+  rope.safetensors           2 layers with MLP, rotary positions (no pos_emb, rope_base 100) and the start
+                             token <|endoftext|> (bos_id 0); F32 with w_q of layer 0 in F16
+  golden_rope.json           its golden file: ids begin with bos_id, layers have rotated_queries/_keys
 """
 
 import json
@@ -61,6 +64,17 @@ GOLDEN_TEXTS = [
     "a",
     "The bank of the river",
     "Café naïve 😀!",
+    SPECIAL + "The end",
+    "  spaces\tand\nlines ",
+]
+
+# Texts for golden_rope.json: the start token comes first, so "Café naïve 😀" (15 tokens) fills the
+# context exactly; a repeated phrase shows the same token at several positions.
+GOLDEN_TEXTS_ROPE = [
+    "The fox watched the road.",
+    "a",
+    "the fox, the fox, the fox",
+    "Café naïve 😀",
     SPECIAL + "The end",
     "  spaces\tand\nlines ",
 ]
@@ -201,7 +215,9 @@ def build_model(rng, cfg, dtypes, name):
     """Random weights per FORMAT.md. `dtypes(name) -> "F32" | "F16" | "I8"` picks each storage."""
     V, D, L = cfg["vocab_size"], cfg["d_model"], cfg["n_layers"]
     HD, F, C = cfg["n_heads"] * cfg["d_head"], cfg["d_mlp"], cfg["context"]
-    shapes = {"tok_emb": (V, D), "pos_emb": (C, D)}
+    shapes = {"tok_emb": (V, D)}
+    if cfg.get("positions", "learned") == "learned":
+        shapes["pos_emb"] = (C, D)
     for i in range(L):
         p = f"layers.{i}."
         shapes.update({p + "ln1.weight": (D,), p + "ln1.bias": (D,), p + "attn.w_q": (D, HD),
@@ -249,7 +265,7 @@ def main():
     paths = {k: os.path.join(OUT, k) for k in [
         "tokenizer.json", "tokenizer_parity.json", "tokenizer_bytelevel.json",
         "tokenizer_bytelevel_parity.json", "model.safetensors", "golden.json",
-        "attn_only.safetensors", "golden_attn_only.json"]}
+        "attn_only.safetensors", "golden_attn_only.json", "rope.safetensors", "golden_rope.json"]}
     with open(paths["tokenizer.json"], "w", encoding="utf-8") as f:
         f.write(tok_json + "\n")
     with open(paths["tokenizer_bytelevel.json"], "w", encoding="utf-8") as f:
@@ -278,10 +294,18 @@ def main():
             "d_mlp": 0, "context": 16, "ln_eps": 1e-5}
     tensors1, meta1 = build_model(rng, cfg1, lambda n: "F32", "attention-explorer tiny-1L attention-only test model")
     save_deterministic(tensors1, paths["attn_only.safetensors"], meta1)
+    # drawn after the other two, so that adding it changed none of their bytes
+    bos = tok.token_to_id(SPECIAL)
+    cfg2 = {"vocab_size": vocab, "d_model": 16, "n_layers": 2, "n_heads": 2, "d_head": 8,
+            "d_mlp": 32, "context": 16, "ln_eps": 1e-5, "positions": "rope", "rope_base": 100.0, "bos_id": bos}
+    tensors2, meta2 = build_model(rng, cfg2, lambda n: "F16" if n == "layers.0.attn.w_q" else "F32",
+                                  "attention-explorer tiny-2L rotary test model")
+    save_deterministic(tensors2, paths["rope.safetensors"], meta2)
 
-    for model, out in [(paths["model.safetensors"], paths["golden.json"]),
-                       (paths["attn_only.safetensors"], paths["golden_attn_only.json"])]:
-        data = reference.write_golden(model, paths["tokenizer.json"], GOLDEN_TEXTS, out)
+    for model, out, golden_texts in [(paths["model.safetensors"], paths["golden.json"], GOLDEN_TEXTS),
+                                     (paths["attn_only.safetensors"], paths["golden_attn_only.json"], GOLDEN_TEXTS),
+                                     (paths["rope.safetensors"], paths["golden_rope.json"], GOLDEN_TEXTS_ROPE)]:
+        data = reference.write_golden(model, paths["tokenizer.json"], golden_texts, out)
         lens = [len(c["ids"]) for c in data["cases"]]
         assert max(lens) == 16, f"one golden text should fill the context exactly: {lens}"
         print(f"{os.path.basename(out)}: token counts {lens}")

@@ -37,15 +37,17 @@ export function attentionView(trace, state, name, { kind, domain, rowSums = fals
     domain: kind === 'seq' ? [0, 1] : [-(domain ?? maxAbs(m)), domain ?? maxAbs(m)], rowSums, legendLabel, colours: ctx.colours });
 }
 
-/** q·k written out as the sum of its products (the real components of this head's q and k). */
+/** q·k written out as the sum of its products (the real components of this head's q and k; the
+ * rotated ones in a model with rotary positions, which are what the scores use). */
 export function dotProductLines(trace, state, q, k) {
   const head = headOf(trace, state);
   const labels = labelsOf(trace);
-  const dh = cols(head.queries);
+  const [Q, K] = head.rotated_queries ? [head.rotated_queries, head.rotated_keys] : [head.queries, head.keys];
+  const dh = cols(Q);
   const terms = [];
-  for (let d = 0; d < dh; d++) terms.push(`${fmt(at(head.queries, q, d))}×${fmt(at(head.keys, k, d))}`);
+  for (let d = 0; d < dh; d++) terms.push(`${fmt(at(Q, q, d))}×${fmt(at(K, k, d))}`);
   return [
-    h('p', {}, h('strong', { text: `score(query ${quote(labels[q])} #${q}, key ${quote(labels[k])} #${k})` }), ` = q·k, a sum of ${dh} products:`),
+    h('p', {}, h('strong', { text: `score(query ${quote(labels[q])} #${q}, key ${quote(labels[k])} #${k})` }), ` = q·k${head.rotated_queries ? ' (both rotated)' : ''}, a sum of ${dh} products:`),
     h('p', { class: 'terms', text: terms.join(' + ') }),
     h('p', { text: `= ${fmt4(at(head.scores, q, k))}` }),
   ];

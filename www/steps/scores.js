@@ -7,8 +7,9 @@ export const math = 'S = Q · Kᵀ';
 export const scope = 'head';
 
 export function explain(trace) {
+  const rotated = trace.config.positions?.kind === 'rope' ? ' (both turned by their positions, see Rotate)' : '';
   return [
-    `For every pair of tokens, the score is the dot product of the query of the token that looks (the row) with the key of the token looked at (the column): multiply them number by number and add up. A large score means “this key is what the query is looking for”.`,
+    `For every pair of tokens, the score is the dot product of the query of the token that looks (the row) with the key of the token looked at (the column)${rotated}: multiply them number by number and add up. A large score means “this key is what the query is looking for”.`,
     gridShape(trace) + ' Hover or focus a cell to see its sum of products.',
   ];
 }
