@@ -245,7 +245,7 @@ const isMaskedCell = (o, q, k) => (o.maskedBy ? at(o.maskedBy, q, k) === -Infini
 
 /** The SVG form of the grid (for export; the screen draws the same layout on a canvas). */
 export function heatGridSvg(o) {
-  const { m, labels, transpose = false, rowSums = false } = o;
+  const { m, labels, transpose = false, rowSums = null } = o;
   const { T, sc, c, font, lab, lw, top, W, H, rowTitle, colTitle } = gridLayout(o);
   const hatch = uid('hatch');
   const svg = s('svg', { class: 'grid', width: W, height: H, viewBox: `0 0 ${W} ${H}` });
@@ -273,42 +273,65 @@ export function heatGridSvg(o) {
     const x = lw + T * c + 10;
     svg.append(s('text', { x: x + c / 2, y: top - 6, 'text-anchor': 'middle', class: 'label', text: 'Σ row' }));
     for (let a = 0; a < T; a++) {
-      let sum = 0;
-      for (let b = 0; b < T; b++) sum += at(m, a, b);
-      svg.append(s('text', { x: x + c / 2, y: top + a * c + c / 2 + font / 3, 'text-anchor': 'middle', 'font-size': font, class: 'num sum', text: fmt(sum) }));
+      svg.append(s('text', { x: x + c / 2, y: top + a * c + c / 2 + font / 3, 'text-anchor': 'middle', 'font-size': font, class: 'num sum', text: fmt(rowSums[a]) }));
     }
   }
   return svg;
 }
 
+const DEFAULT_COLOURS = { fg: '#1d1d1f', muted: '#5d6168', accent: '#b4440f', focus: '#0b57d0', maskBg: '#e9eaee', maskLine: '#9aa0a8' };
+
 /**
  * The T×T heat grid with numbers, drawn on a canvas (a 32×32 grid is 2 048 SVG nodes to lay out on every
  * keystroke; a canvas draws it in about a millisecond). Row = query, column = key (or the transpose);
- * masked cells are hatched. Pointer and keyboard: the canvas reports cells with an `ae-cell` event and
- * token labels with `ae-token`; `__cursor(q, k)` and the registered highlighter redraw its overlays.
+ * masked cells are hatched; `rowSums` (the engine's Σ of each row, or null) adds a Σ column. Pointer and
+ * keyboard: the canvas reports cells with an `ae-cell` event and token labels with `ae-token`;
+ * `__cursor(q, k)` and the registered highlighter redraw its overlays.
  */
 export function heatGrid(o) {
-  const { m, labels, caption, transpose = false, rowSums = false } = o;
+  const { m, labels, caption, transpose = false } = o;
   const L = gridLayout(o);
-  const { T, sc, c, font, lab, lw, top, W, H, rowTitle, colTitle } = L;
-  const colours = o.colours ?? { fg: '#1d1d1f', muted: '#5d6168', accent: '#b4440f', focus: '#0b57d0', maskBg: '#e9eaee', maskLine: '#9aa0a8' };
+  const { T, sc, lw, top, c, W, H, rowTitle, colTitle } = L;
   const dpr = Math.min(2, Math.max(1, globalThis.devicePixelRatio || 1));
   const canvas = h('canvas', { class: 'grid', width: Math.round(W * dpr), height: Math.round(H * dpr), tabindex: 0, role: 'img',
     'aria-label': `${caption}: a ${T} by ${T} grid, rows are ${rowTitle}, columns are ${colTitle}. Use the arrow keys to move between cells; the numbers are also in the table below.` });
   canvas.style.width = `${W}px`; // CSSOM (not a style attribute): allowed under a strict style-src
   canvas.style.height = `${H}px`;
-  // Precomputed cell colours and texts: redraws on hover only repaint.
+  const cells = gridCells(o, L);
+  const overlay = { hl: null, cur: null };
+  const draw = gridPainter(canvas, L, cells, { colours: o.colours ?? DEFAULT_COLOURS, dpr, transpose, overlay });
+  canvas.addEventListener('pointermove', (e) => reportGridPointer(canvas, L, transpose, e));
+  canvas.__cursor = (q, k) => { overlay.cur = q === null ? null : { q, k }; draw(); };
+  canvas.__grid = { T, transpose };
+  /** Where cell (q, k) is, in CSS pixels from the canvas' top-left corner (for tests). */
+  canvas.__cellCenter = (q, k) => { const a = transpose ? k : q, b = transpose ? q : k; return { x: lw + b * c + c / 2, y: top + a * c + c / 2 }; };
+  draw();
+  const fig = h('figure', { class: 'figure' }, h('div', { class: 'scroll' }, canvas),
+    h('figcaption', {}, legend(sc, o.legendLabel ?? caption), cells.masks.includes(1) ? maskKey() : null),
+    matrixTable(caption, m, labels, labels, { rowHead: transpose ? 'key \\ query' : 'query \\ key', transpose }));
+  registerHighlight(fig, (i) => { overlay.hl = i ?? null; draw(); });
+  return registerExport(fig, () => stackSvg([heatGridSvg(o), legend(sc, o.legendLabel ?? caption)]));
+}
+
+/** Each cell's colour, ink and printed number, and whether it is masked, computed once (hover only repaints). */
+function gridCells(o, { T, sc }) {
   const fills = new Array(T * T), inks = new Array(T * T), texts = new Array(T * T), masks = new Uint8Array(T * T);
   for (let q = 0; q < T; q++) {
     for (let k = 0; k < T; k++) {
-      const v = at(m, q, k), i = q * T + k;
+      const v = at(o.m, q, k), i = q * T + k;
       masks[i] = isMaskedCell(o, q, k) ? 1 : 0;
       fills[i] = sc.css(v); inks[i] = ink(sc.rgb(v)); texts[i] = fmt(v);
     }
   }
-  const sums = rowSums ? Array.from({ length: T }, (_, q) => { let x = 0; for (let k = 0; k < T; k++) x += at(m, q, k); return fmt(x); }) : null;
-  let hl = null, cur = null, hatch = null;
-  const draw = () => {
+  const sums = o.rowSums ? Array.from(o.rowSums, (x) => fmt(x)) : null;
+  return { fills, inks, texts, masks, sums };
+}
+
+/** The grid's draw(): axis titles, token labels, cells, the Σ column, then the highlight and cursor overlays. */
+function gridPainter(canvas, L, cells, { colours, dpr, transpose, overlay }) {
+  const { T, c, font, lab, lw, top, W, H, rowTitle, colTitle } = L;
+  let hatch = null;
+  return () => {
     const g = canvas.getContext('2d');
     if (!g) return;
     if (!hatch) hatch = hatchPattern(g, colours);
@@ -320,78 +343,68 @@ export function heatGrid(o) {
     g.textAlign = 'center';
     g.fillText(`${colTitle} →`, lw + (T * c) / 2, 8);
     g.save(); g.translate(10, top + (T * c) / 2); g.rotate(-Math.PI / 2); g.fillText(`${rowTitle} →`, 0, 0); g.restore();
-    g.font = '11px system-ui, sans-serif';
     for (let a = 0; a < T; a++) {
-      const on = hl === a;
+      const on = overlay.hl === a;
       g.fillStyle = on ? colours.accent : colours.fg;
       g.font = on ? '700 11px system-ui, sans-serif' : '11px system-ui, sans-serif';
       g.textAlign = 'right';
       g.fillText(lab[a], lw - 6, top + a * c + c / 2);
       g.save(); g.translate(lw + a * c + c / 2, top - 6); g.rotate((-50 * Math.PI) / 180); g.textAlign = 'left'; g.fillText(lab[a], 0, 0); g.restore();
     }
-    g.font = `${font}px system-ui, sans-serif`;
-    g.textAlign = 'center';
-    for (let a = 0; a < T; a++) {
-      for (let b = 0; b < T; b++) {
-        const q = transpose ? b : a, k = transpose ? a : b, i = q * T + k;
-        const x = lw + b * c, y = top + a * c;
-        if (masks[i]) {
-          g.fillStyle = hatch; g.fillRect(x, y, c - 1, c - 1);
-          if (texts[i] !== '−∞') continue; // masked weights are exactly 0: the hatching says so
-          g.fillStyle = colours.muted;
-        } else {
-          g.fillStyle = fills[i]; g.fillRect(x, y, c - 1, c - 1);
-          g.fillStyle = inks[i];
-        }
-        g.fillText(texts[i], x + (c - 1) / 2, y + c / 2);
+    paintCells(g, L, cells, colours, hatch, transpose);
+    paintOverlays(g, L, colours, transpose, overlay);
+  };
+}
+
+function paintCells(g, { T, c, font, lw, top }, { fills, inks, texts, masks, sums }, colours, hatch, transpose) {
+  g.font = `${font}px system-ui, sans-serif`;
+  g.textAlign = 'center';
+  for (let a = 0; a < T; a++) {
+    for (let b = 0; b < T; b++) {
+      const q = transpose ? b : a, k = transpose ? a : b, i = q * T + k;
+      const x = lw + b * c, y = top + a * c;
+      if (masks[i]) {
+        g.fillStyle = hatch; g.fillRect(x, y, c - 1, c - 1);
+        if (texts[i] !== '−∞') continue; // masked weights are exactly 0: the hatching says so
+        g.fillStyle = colours.muted;
+      } else {
+        g.fillStyle = fills[i]; g.fillRect(x, y, c - 1, c - 1);
+        g.fillStyle = inks[i];
       }
+      g.fillText(texts[i], x + (c - 1) / 2, y + c / 2);
     }
-    if (sums) {
-      const x = lw + T * c + 10;
-      g.fillStyle = colours.muted;
-      g.fillText(transpose ? 'Σ col' : 'Σ row', x + c / 2, top - 8);
-      for (let a = 0; a < T; a++) g.fillText(sums[a], x + c / 2, transpose ? top + T * c + 8 : top + a * c + c / 2);
-    }
-    if (hl !== null && hl < T) {
-      g.strokeStyle = colours.accent; g.lineWidth = 2.5;
-      g.strokeRect(lw - 2, top + hl * c - 1, T * c + 2, c + 1);
-      g.strokeRect(lw + hl * c - 1, top - 2, c + 1, T * c + 2);
-    }
-    if (cur) {
-      const a = transpose ? cur.k : cur.q, b = transpose ? cur.q : cur.k;
-      g.strokeStyle = colours.focus; g.lineWidth = 3;
-      g.strokeRect(lw + b * c, top + a * c, c - 1, c - 1);
-    }
-  };
-  const cellAt = (e) => {
-    const r = canvas.getBoundingClientRect();
-    const x = ((e.clientX - r.left) / r.width) * W, y = ((e.clientY - r.top) / r.height) * H;
-    const a = Math.floor((y - top) / c), b = Math.floor((x - lw) / c);
-    if (a >= 0 && a < T && b >= 0 && b < T && x >= lw) return { a, b };
-    if (x < lw && a >= 0 && a < T) return { label: a };
-    if (y < top && b >= 0 && b < T) return { label: b, col: true };
-    return null;
-  };
-  canvas.addEventListener('pointermove', (e) => {
-    const hit = cellAt(e);
-    if (!hit) return;
-    if ('label' in hit) {
-      canvas.dispatchEvent(new CustomEvent('ae-token', { bubbles: true, composed: true, detail: { tok: hit.label } }));
-      return;
-    }
-    const q = transpose ? hit.b : hit.a, k = transpose ? hit.a : hit.b;
-    canvas.dispatchEvent(new CustomEvent('ae-cell', { bubbles: true, composed: true, detail: { q, k } }));
-  });
-  canvas.__cursor = (q, k) => { cur = q === null ? null : { q, k }; draw(); };
-  canvas.__grid = { T, transpose };
-  /** Where cell (q, k) is, in CSS pixels from the canvas' top-left corner (for tests). */
-  canvas.__cellCenter = (q, k) => { const a = transpose ? k : q, b = transpose ? q : k; return { x: lw + b * c + c / 2, y: top + a * c + c / 2 }; };
-  draw();
-  const fig = h('figure', { class: 'figure' }, h('div', { class: 'scroll' }, canvas),
-    h('figcaption', {}, legend(sc, o.legendLabel ?? caption), masks.includes(1) ? maskKey() : null),
-    matrixTable(caption, m, labels, labels, { rowHead: transpose ? 'key \\ query' : 'query \\ key', transpose }));
-  registerHighlight(fig, (i) => { hl = i ?? null; draw(); });
-  return registerExport(fig, () => stackSvg([heatGridSvg(o), legend(sc, o.legendLabel ?? caption)]));
+  }
+  if (sums) {
+    const x = lw + T * c + 10;
+    g.fillStyle = colours.muted;
+    g.fillText(transpose ? 'Σ col' : 'Σ row', x + c / 2, top - 8);
+    for (let a = 0; a < T; a++) g.fillText(sums[a], x + c / 2, transpose ? top + T * c + 8 : top + a * c + c / 2);
+  }
+}
+
+function paintOverlays(g, { T, c, lw, top }, colours, transpose, { hl, cur }) {
+  if (hl !== null && hl < T) {
+    g.strokeStyle = colours.accent; g.lineWidth = 2.5;
+    g.strokeRect(lw - 2, top + hl * c - 1, T * c + 2, c + 1);
+    g.strokeRect(lw + hl * c - 1, top - 2, c + 1, T * c + 2);
+  }
+  if (cur) {
+    const a = transpose ? cur.k : cur.q, b = transpose ? cur.q : cur.k;
+    g.strokeStyle = colours.focus; g.lineWidth = 3;
+    g.strokeRect(lw + b * c, top + a * c, c - 1, c - 1);
+  }
+}
+
+/** A pointer over the grid: `ae-cell` with {q, k} over a cell, `ae-token` with {tok} over a token label. */
+function reportGridPointer(canvas, { T, c, lw, top, W, H }, transpose, e) {
+  const r = canvas.getBoundingClientRect();
+  const x = ((e.clientX - r.left) / r.width) * W, y = ((e.clientY - r.top) / r.height) * H;
+  const a = Math.floor((y - top) / c), b = Math.floor((x - lw) / c);
+  let event = null;
+  if (a >= 0 && a < T && b >= 0 && b < T && x >= lw) event = ['ae-cell', { q: transpose ? b : a, k: transpose ? a : b }];
+  else if (x < lw && a >= 0 && a < T) event = ['ae-token', { tok: a }];
+  else if (y < top && b >= 0 && b < T) event = ['ae-token', { tok: b }];
+  if (event) canvas.dispatchEvent(new CustomEvent(event[0], { bubbles: true, composed: true, detail: event[1] }));
 }
 
 function maskKey() {

@@ -65,9 +65,10 @@ export class Engine {
     this.listeners = new Set();
   }
 
-  /** Calls fn() after every change of model (load or reset). */
+  /** Calls fn() after every change of model (load or reset); returns the function that stops it. */
   onModelChange(fn) {
     this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   /** Another model from its files' bytes; on error the current model stays (the Error says why). */
