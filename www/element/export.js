@@ -13,21 +13,21 @@ export async function exportView(el, kind) {
   const fail = (why) => { showDetail(el, [h('p', { class: 'error', role: 'alert', text: `Export failed: ${why}` })]); return false; };
   if (!KINDS.includes(kind)) return fail(`expected one of ${KINDS.map((k) => `'${k}'`).join(', ')}, found ${describe(kind)}.`);
   if (!el._trace) return fail('there is no view to export (the text could not be analysed).');
-  const blocked = downloadsBlocked(el.ownerDocument.defaultView);
-  if (blocked) return fail(blocked);
+  const permission = downloads(el.ownerDocument.defaultView);
+  if (permission.blocked) return fail(permission.blocked);
   const id = el.step, scope = stepById(id).scope;
   const base = `attention-${id}${scope !== 'model' ? `-layer${el.layer + 1}` : ''}${scope === 'head' ? `-head${el.head + 1}` : ''}`;
   try {
     if (kind === 'json' || kind === 'csv') {
       const { tables } = stepById(id).data(el._trace, el._stepState());
-      if (kind === 'json') download(el, `${base}.json`, 'application/json', toJson(el, tables));
-      else download(el, `${base}.csv`, 'text/csv', toCsv(tables));
+      if (kind === 'json') download(el, permission, `${base}.json`, 'application/json', toJson(el, tables));
+      else download(el, permission, `${base}.csv`, 'text/csv', toCsv(tables));
       return true;
     }
     const svg = viewSvg(el);
     const text = new XMLSerializer().serializeToString(svg);
-    if (kind === 'svg') download(el, `${base}.svg`, 'image/svg+xml', text);
-    else download(el, `${base}.png`, 'image/png', await svgToPng(text, Number(svg.getAttribute('width')), Number(svg.getAttribute('height'))));
+    if (kind === 'svg') download(el, permission, `${base}.svg`, 'image/svg+xml', text);
+    else download(el, permission, `${base}.png`, 'image/png', await svgToPng(text, Number(svg.getAttribute('width')), Number(svg.getAttribute('height'))));
     return true;
   } catch (e) {
     return fail(e.message);
@@ -37,20 +37,23 @@ export async function exportView(el, kind) {
 const describe = (v) => (typeof v === 'string' ? `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'` : v === null ? 'null' : typeof v);
 
 /**
- * Why the browser will not save a download from here, or null when it may. A sandboxed frame without
- * `allow-downloads` drops downloads silently; its sandbox can be read only when the frame is same-origin
- * with its host (frameElement), so elsewhere the message after a download says what to check instead.
+ * Whether the browser may save a download from this document: `{ blocked }` with the reason when it will
+ * not, `{ known }` when it may. A sandboxed frame without `allow-downloads` drops downloads silently; the
+ * sandbox can be read only when the frame is same-origin with its host (frameElement), so in a cross-origin
+ * frame it is unknown, and the message after a download says what to check instead.
  */
-function downloadsBlocked(win) {
+function downloads(win) {
+  if (win.parent === win) return { known: true };
   let frame = null;
   try {
     frame = win.frameElement;
   } catch {
-    return null; // a cross-origin host: its frame element cannot be read
+    frame = null;
   }
-  const sandbox = frame && frame.getAttribute('sandbox');
-  if (sandbox === null || sandbox === undefined || sandbox.split(/\s+/).includes('allow-downloads')) return null;
-  return 'this page is in a sandboxed frame without allow-downloads, so the browser does not save files from it. The page that embeds it must add allow-downloads to the frame’s sandbox attribute.';
+  if (!frame) return { known: false }; // a cross-origin host: its frame element cannot be read
+  const sandbox = frame.getAttribute('sandbox');
+  if (sandbox === null || sandbox.split(/\s+/).includes('allow-downloads')) return { known: true };
+  return { blocked: 'this page is in a sandboxed frame without allow-downloads, so the browser does not save files from it. The page that embeds it must add allow-downloads to the frame’s sandbox attribute.' };
 }
 
 /** The current step's figures stacked into one standalone SVG (light colours, its own styles). */
@@ -75,11 +78,8 @@ export function viewSvg(el) {
   return out;
 }
 
-/**
- * Hands a file to the browser. Whether it is saved is the browser's (and a sandboxing host's) decision,
- * which a page cannot observe: the message says what was offered, and inside a frame what it needs.
- */
-function download(el, name, type, content) {
+/** Hands a file to the browser; the message claims it was saved only where nothing can block it unseen. */
+function download(el, permission, name, type, content) {
   const blob = content instanceof Blob ? content : new Blob([content], { type });
   const url = URL.createObjectURL(blob);
   const a = h('a', { href: url, download: name, hidden: true });
@@ -87,11 +87,8 @@ function download(el, name, type, content) {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
-  const win = el.ownerDocument.defaultView;
-  const framed = win.parent !== win;
-  showDetail(el, [h('p', { text: framed
-    ? `Offered ${name} as a download. If nothing was saved, the page embedding this frame blocks downloads (its sandbox needs allow-downloads).`
-    : `Saved ${name}.` })]);
+  showDetail(el, [h('p', { text: permission.known ? `Saved ${name}.`
+    : `Offered ${name} as a download. If nothing was saved, the page embedding this frame blocks downloads (its sandbox needs allow-downloads).` })]);
 }
 
 const jsonNumber = (v) => (Number.isFinite(v) ? v : v === -Infinity ? '-Infinity' : String(v));
