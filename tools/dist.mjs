@@ -251,6 +251,7 @@ function packageJson(version, files) {
       '.': './attention-explorer.js',
       './define': './define.js',
       './define.js': './define.js',
+      './element': './element/explorer.js',
       './single': './attention-explorer.single.js',
       './attention-explorer.single.js': './attention-explorer.single.js',
       './embed.html': './embed.html',

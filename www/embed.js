@@ -30,7 +30,9 @@ document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
 
 const parentWindow = window.parent !== window ? window.parent : null;
 if (fillsFrame) {
-  console.warn(`attention-explorer (embed.html): height=${length} is relative to this frame, so the widget fills the frame the host page sized and the frame reports no height (reporting it would make an auto-sizing host resize the frame without end). For a frame sized to the widget, leave height out or give a length in px, em or rem.`);
+  console.warn(`attention-explorer (embed.html): height=${length} is relative to this frame, so the widget fills the frame the host page `
+    + 'sized and the frame reports no height (reporting it would make an auto-sizing host resize the frame without end). For a frame '
+    + 'sized to the widget, leave height out or give a length in px, em or rem.');
 } else {
   let reported = -1;
   const reportHeight = () => {

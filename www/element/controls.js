@@ -33,7 +33,8 @@ export function buildFrame(el) {
   b.credit = h('span', { class: 'credit' });
   const foot = [b.credit];
   if (full) {
-    const ex = (label) => h('button', { type: 'button', class: `export-${label.toLowerCase()}`, text: label, on: { click: () => el.exportView(label.toLowerCase()) } });
+    const ex = (label) => h('button', { type: 'button', class: `export-${label.toLowerCase()}`, text: label,
+      on: { click: () => el.exportView(label.toLowerCase()) } });
     foot.push(h('span', { class: 'export' }, h('span', { text: 'Export this view:' }), ex('SVG'), ex('PNG'), ex('CSV'), ex('JSON')));
   }
   parts.push(h('div', { class: 'ae-foot' }, foot));
@@ -49,7 +50,8 @@ function textBox(el, b) {
   // beforeinput sees what is being inserted and says so at once; the input that follows clears the message
   // when nothing was cut.
   let cut = false;
-  const cutMessage = () => `Your text was cut to ${MAX_TEXT.toLocaleString('en')} characters; the model reads only its last ${el._engine.info.config.context} tokens anyway.`;
+  const cutMessage = () => `Your text was cut to ${MAX_TEXT.toLocaleString('en')} characters; `
+    + `the model reads only its last ${el._engine.info.config.context} tokens anyway.`;
   b.textarea = h('textarea', { id: 'ae-text', rows: 2, maxlength: MAX_TEXT, spellcheck: 'false',
     on: {
       beforeinput: (e) => {
@@ -136,7 +138,9 @@ export function updateControls(el) {
   }
   if (b.stepButtons) updateNavigation(el);
   if (b.tools) updateTools(el, c);
-  b.credit.textContent = `Model: ${shortName(info.name)} (${c.n_layers} layer${c.n_layers > 1 ? 's' : ''}, ${c.n_heads} heads, d_model ${c.d_model}, vocabulary ${c.vocab_size}); every number is computed in your browser.`;
+  const layers = `${c.n_layers} layer${c.n_layers > 1 ? 's' : ''}`;
+  b.credit.textContent = `Model: ${shortName(info.name)} (${layers}, ${c.n_heads} heads, d_model ${c.d_model}, vocabulary ${c.vocab_size}); `
+    + 'every number is computed in your browser.';
 }
 
 /** A model's name cut to MAX_NAME characters (never inside a surrogate pair), with … when cut. */

@@ -44,7 +44,7 @@ const describe = (v) => (typeof v === 'string' ? `'${v.length > 40 ? `${v.slice(
  */
 function downloads(win) {
   if (win.parent === win) return { known: true };
-  let frame = null;
+  let frame;
   try {
     frame = win.frameElement;
   } catch {
@@ -53,7 +53,8 @@ function downloads(win) {
   if (!frame) return { known: false }; // a cross-origin host: its frame element cannot be read
   const sandbox = frame.getAttribute('sandbox');
   if (sandbox === null || sandbox.split(/\s+/).includes('allow-downloads')) return { known: true };
-  return { blocked: 'this page is in a sandboxed frame without allow-downloads, so the browser does not save files from it. The page that embeds it must add allow-downloads to the frame’s sandbox attribute.' };
+  return { blocked: 'this page is in a sandboxed frame without allow-downloads, so the browser does not save files from it. '
+    + 'The page that embeds it must add allow-downloads to the frame’s sandbox attribute.' };
 }
 
 /** The current step's figures stacked into one standalone SVG (light colours, its own styles). */

@@ -7,7 +7,8 @@
 // for the T×T steps (their grid | lines and transpose controls). Numbers derived from the trace's matrices
 // (row maxima and sums) come from engine-numbers.js, never from arithmetic here.
 
-import { h, heatGrid, heatStrips, linesView, maxAbs, fmt, fmt4, at, rows, cols } from '../draw.js';
+import { h, heatStrips, linesView, maxAbs, fmt, fmt4, at, rows, cols } from '../draw.js';
+import { heatGrid } from '../heat-grid.js';
 import { softmaxRow, weightsRowSums, scoreDivisor } from './engine-numbers.js';
 
 export const labelsOf = (trace) => trace.tokens.map((t) => t.text);
