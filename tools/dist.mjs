@@ -3,13 +3,14 @@
 //   node tools/dist.mjs [--out DIR]      (after `./build.sh build` has written www/pkg/; `./build.sh dist` does both)
 //
 // dist/
-//   attention-explorer.js, define.js, engine.js, …, steps/*.js   the ES modules, exactly as in www/ (the module
-//                                       graph is followed from the entry points, so only what they import is copied)
+//   attention-explorer.js, define.js, element/*.js, engine.js, …, steps/*.js   the ES modules, exactly as in www/
+//                                       (the module graph is followed from the entry points, so only what they import
+//                                       is copied)
 //   pkg/attention_explorer.js, pkg/attention_explorer_bg.wasm    the wasm-bindgen glue and the wasm (the built-in
 //                                       model is compiled into the wasm)
 //   attention-explorer.single.js        one classic script: every module above and the wasm (base64) in one file;
 //                                       works from file:// and on hosts that cannot serve .wasm
-//   embed.html, embed.js                the iframe page (embed.html?text=…&step=…)
+//   embed.html, embed.js, favicon.svg   the iframe page (embed.html?text=…&step=…) and the icon it links
 //   package.json, README.md, LICENSE    for npm: `import 'attention-explorer'`
 //
 // No bundler: the single file is made by a small linker for the plain ES modules this project writes
@@ -155,7 +156,7 @@ function linkModule(rel, src, ids) {
 
 /** The self-contained classic script: every module, the wasm as base64, the engine loader switched to it. */
 function singleFile(graph, wasm, banner) {
-  const order = topoOrder(graph, [GLUE, ENTRY]).filter((rel) => rel !== 'define.js' && rel !== 'embed.js');
+  const order = topoOrder(graph, [GLUE, ENTRY]).filter((rel) => rel !== 'embed.js');
   const ids = new Map(order.map((rel, i) => [rel, `__ae_m${i}_${rel.replace(/[^\w]/g, '_')}`]));
   const parts = [
     `${banner}\n(() => {\n'use strict';`,
@@ -250,13 +251,14 @@ function packageJson(version, files) {
       '.': './attention-explorer.js',
       './define': './define.js',
       './define.js': './define.js',
+      './element': './element/explorer.js',
       './single': './attention-explorer.single.js',
       './attention-explorer.single.js': './attention-explorer.single.js',
       './embed.html': './embed.html',
       './pkg/*': './pkg/*',
       './package.json': './package.json',
     },
-    sideEffects: ['./attention-explorer.js', './attention-explorer.single.js', './embed.js'],
+    sideEffects: ['./attention-explorer.js', './define.js', './attention-explorer.single.js', './embed.js'],
     files,
     keywords: ['attention', 'transformer', 'webassembly', 'custom-element', 'web-component', 'teaching', 'visualization'],
   };
@@ -323,6 +325,7 @@ const write = (rel, data) => {
 for (const rel of [...graph.keys()].sort()) write(rel, graph.get(rel).src);
 write(WASM, wasm);
 write('embed.html', read('embed.html'));
+write('favicon.svg', read('favicon.svg'));
 write(SINGLE, single);
 write('LICENSE', license(version));
 const gz = (rels) => rels.reduce((n, rel) => n + zlib.gzipSync(fs.readFileSync(path.join(out, rel)), { level: 9 }).length, 0);

@@ -66,9 +66,10 @@ export class Engine {
     this.listeners = new Set();
   }
 
-  /** Calls fn() after every change of model (load or reset). */
+  /** Calls fn() after every change of model (load or reset); returns the function that stops it. */
   onModelChange(fn) {
     this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   /** Another model from its files' bytes (the head profile optional); on error the current model

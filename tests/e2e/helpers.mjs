@@ -56,17 +56,18 @@ export async function serve({ root = WWW, headers = {}, cache = false } = {}) {
   return { origin: `http://127.0.0.1:${port}`, served, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
-export async function launch() {
-  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+/** Headless Chromium; `extraArgs` are added to CHROMIUM_ARGS (e.g. '--js-flags=--expose-gc' for a page-side gc()). */
+export async function launch(extraArgs = []) {
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /**
  * Server + browser. `env.page(path, opts)` opens a page in a fresh context and records its problems in
- * `page.problems`; `env.assertClean(page)` fails the test if there were any.
+ * `page.problems`; `env.assertClean(page)` fails the test if there were any. `browserArgs` go to launch().
  */
-export async function start({ root, headers, cache, viewport = { width: 1280, height: 900 }, colorScheme = 'light' } = {}) {
+export async function start({ root, headers, cache, viewport = { width: 1280, height: 900 }, colorScheme = 'light', browserArgs = [] } = {}) {
   const server = await serve({ root, headers, cache });
-  const browser = await launch();
+  const browser = await launch(browserArgs);
   const contexts = [];
   return {
     origin: server.origin,

@@ -3,9 +3,13 @@
 //   id, title, math, scope ('model' | 'layer' | 'head'),
 //   explain(trace, state) → paragraphs (strings), render(trace, state, ctx) → Element,
 //   data(trace, state) → { tables: [{ name, rowLabels, colLabels, values: Float32Array, rows, cols }] },
-// and optionally cellDetails(trace, state, q, k) → lines for the arithmetic panel.
+// and optionally cellDetails(trace, state, q, k) → lines for the arithmetic panel, and tokenPairs = true
+// for the T×T steps (their grid | lines and transpose controls). Numbers derived from the trace's matrices
+// (row maxima and sums) come from engine-numbers.js, never from arithmetic here.
 
-import { h, heatGrid, heatStrips, linesView, maxAbs, fmt, fmt4, at, rows, cols } from '../draw.js';
+import { h, heatStrips, linesView, maxAbs, fmt, fmt4, at, rows, cols } from '../draw.js';
+import { heatGrid } from '../heat-grid.js';
+import { softmaxRow, weightsRowSums, scoreDivisor } from './engine-numbers.js';
 
 export const labelsOf = (trace) => trace.tokens.map((t) => t.text);
 export const layerOf = (trace, state) => trace.layers[state.layer];
@@ -26,7 +30,8 @@ export function table(name, m, rowLabels, colLabels) {
   return { name, rows: rows(m), cols: cols(m), values: m.data, rowLabels, colLabels: colLabels ?? Array.from({ length: cols(m) }, (_, j) => `dim ${j}`) };
 }
 
-/** The T×T views (scores, scaled, masked, weights): a numbered heat grid, or the lines view. */
+/** The T×T views (scores, scaled, masked, weights): a numbered heat grid, or the lines view; `rowSums` adds
+ * the Σ column of the weights. */
 export function attentionView(trace, state, name, { kind, domain, rowSums = false, legendLabel }, ctx = {}) {
   const head = headOf(trace, state);
   const m = head[name];
@@ -34,7 +39,7 @@ export function attentionView(trace, state, name, { kind, domain, rowSums = fals
   const caption = `${name} (${where(trace, state)})`;
   if (state.view === 'lines') return linesView({ m, labels, caption, transpose: state.transpose, maskedBy: head.masked, kind, domain: domain ?? maxAbs(m) });
   return heatGrid({ m, labels, kind, caption, transpose: state.transpose, maskedBy: name === 'scores' || name === 'scaled' ? null : head.masked,
-    domain: kind === 'seq' ? [0, 1] : [-(domain ?? maxAbs(m)), domain ?? maxAbs(m)], rowSums, legendLabel, colours: ctx.colours });
+    domain: kind === 'seq' ? [0, 1] : [-(domain ?? maxAbs(m)), domain ?? maxAbs(m)], rowSums: rowSums ? weightsRowSums(head) : null, legendLabel, colours: ctx.colours });
 }
 
 /** q·k written out as the sum of its products (the real components of this head's q and k; the
@@ -57,7 +62,7 @@ export function scaledLine(trace, state, q, k) {
   const head = headOf(trace, state);
   const dh = trace.config.d_head;
   if (!trace.options.scale) return h('p', { text: `Scaling is switched off: scaled = score = ${fmt4(at(head.scaled, q, k))}` });
-  return h('p', { text: `÷ √d_head = ${fmt4(at(head.scores, q, k))} ÷ √${dh} (${fmt4(Math.sqrt(dh))}) = ${fmt4(at(head.scaled, q, k))}` });
+  return h('p', { text: `÷ √d_head = ${fmt4(at(head.scores, q, k))} ÷ √${dh} (${fmt4(scoreDivisor(trace))}) = ${fmt4(at(head.scaled, q, k))}` });
 }
 
 export function maskLine(trace, state, q, k) {
@@ -66,19 +71,14 @@ export function maskLine(trace, state, q, k) {
   return h('p', { text: trace.options.causal ? `Key #${k} is not after query #${q}: the mask leaves it as it is (${fmt4(at(head.masked, q, k))}).` : `The causal mask is switched off: every key stays visible (${fmt4(at(head.masked, q, k))}).` });
 }
 
-/** The softmax of one entry, with the real exponentials of its row (drawn, not used for the view). */
+/** The softmax of one entry, with its row's max and Σ exp (engine-numbers.js). */
 export function softmaxLines(trace, state, q, k) {
   const head = headOf(trace, state);
-  const T = rows(head.masked);
-  let mx = -Infinity;
-  for (let j = 0; j < T; j++) mx = Math.max(mx, at(head.masked, q, j));
-  let sum = 0;
-  const ex = [];
-  for (let j = 0; j < T; j++) { const e = Math.exp(at(head.masked, q, j) - mx); ex.push(e); sum += e; }
+  const { max, sumExp, exp } = softmaxRow(head, q);
   return [
-    h('p', { text: `softmax over row #${q}: exp(x − max) with max = ${fmt4(mx)}; masked entries give exp(−∞) = 0.` }),
-    h('p', { text: `exp(${fmt4(at(head.masked, q, k))} − ${fmt4(mx)}) = ${fmt4(ex[k])};  Σ over the row = ${fmt4(sum)}` }),
-    h('p', {}, h('strong', { text: `weight = ${fmt4(ex[k])} ÷ ${fmt4(sum)} = ${fmt4(at(head.weights, q, k))}` })),
+    h('p', { text: `softmax over row #${q}: exp(x − max) with max = ${fmt4(max)}; masked entries give exp(−∞) = 0.` }),
+    h('p', { text: `exp(${fmt4(at(head.masked, q, k))} − ${fmt4(max)}) = ${fmt4(exp(k))};  Σ over the row = ${fmt4(sumExp)}` }),
+    h('p', {}, h('strong', { text: `weight = ${fmt4(exp(k))} ÷ ${fmt4(sumExp)} = ${fmt4(at(head.weights, q, k))}` })),
   ];
 }
 

@@ -1,5 +1,7 @@
 // The steps in ARCHITECTURE.md's order; the same ids name the step everywhere (trace, URL, attribute, CSS).
-// STEP_IDS is every step any model can have; stepIdsFor(model) the ones a given model has.
+// STEP_IDS is every step any model can have; stepIdsFor(model) the ones a given model has. What the
+// element knows about a step comes from its module's own exports (id, title, math, scope, tokenPairs,
+// offered, …; see common.js), never from a list kept here.
 import * as tokens from './tokens.js';
 import * as embed from './embed.js';
 import * as queries from './queries.js';
@@ -23,3 +25,5 @@ export const stepById = (id) => STEPS.find((m) => m.id === id);
 export const stepIdsFor = (model) => STEPS.filter((m) => !m.offered || (model && m.offered(model))).map((m) => m.id);
 /** A step's formula: its `math` string, or `math(model)` where the formula depends on the model. */
 export const mathOf = (m, model) => (typeof m.math === 'function' ? m.math(model) : m.math);
+/** Is `id` a T×T step (scores, scaled, masked, weights: its module exports `tokenPairs = true`)? */
+export const isTokenPairs = (id) => stepById(id)?.tokenPairs === true;

@@ -6,6 +6,8 @@ export const id = 'masked';
 export const title = 'Masked';
 export const math = 'S/√d + M, M = −∞ above the diagonal';
 export const scope = 'head';
+/** A T×T view of token pairs (row = query, column = key): the grid | lines switch and the transpose apply. */
+export const tokenPairs = true;
 
 export function explain(trace) {
   return [

@@ -6,6 +6,8 @@ export const id = 'scaled';
 export const title = 'Scaled';
 export const math = 'S / √d_head';
 export const scope = 'head';
+/** A T×T view of token pairs (row = query, column = key): the grid | lines switch and the transpose apply. */
+export const tokenPairs = true;
 
 export function explain(trace) {
   const dh = trace.config.d_head;

@@ -5,6 +5,8 @@ export const id = 'scores';
 export const title = 'Scores';
 export const math = 'S = Q · Kᵀ';
 export const scope = 'head';
+/** A T×T view of token pairs (row = query, column = key): the grid | lines switch and the transpose apply. */
+export const tokenPairs = true;
 
 export function explain(trace) {
   const rotated = trace.config.positions?.kind === 'rope' ? ' (both turned by their positions, see Rotate)' : '';

@@ -6,6 +6,8 @@ export const id = 'weights';
 export const title = 'Weights';
 export const math = 'A = softmax(S/√d_head + M)';
 export const scope = 'head';
+/** A T×T view of token pairs (row = query, column = key): the grid | lines switch and the transpose apply. */
+export const tokenPairs = true;
 
 export function explain(trace) {
   return [
