@@ -10,6 +10,7 @@
 //! - [`tokenizer`]: byte-level BPE that never fails on UTF-8 input.
 //! - `wasm` (wasm32 only): the JavaScript surface, `Explorer`.
 
+pub mod gguf;
 pub mod kernels;
 pub mod model;
 pub mod tokenizer;
