@@ -9,7 +9,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 mod support;
 
-use attention_explorer::gguf::{llama, Array, Gguf, GgufError, TensorType, Value, ValueType};
+use attention_explorer::gguf::{llama, Array, Gguf, TensorType, Value, ValueType};
 use attention_explorer::kernels::quant::QuantFormat;
 use support::gguf_writer::{s, strs, tiny_llama, Writer, T, V};
 
@@ -346,7 +346,7 @@ fn reads_smollm2_when_present() {
         println!("skipped: no SmolLM2 GGUF at {path} (./build.sh setup fetches it; or set SMOLLM2_GGUF)");
         return;
     };
-    let f = llama::load(&bytes).unwrap_or_else(|e: GgufError| panic!("{path}: {e}"));
+    let f = llama::load(&bytes).unwrap_or_else(|e: attention_explorer::gguf::GgufError| panic!("{path}: {e}"));
     let c = &f.config;
     assert_eq!((c.n_layers, c.d_model, c.n_heads, c.n_kv_heads, c.d_head, c.d_mlp, c.vocab_size, c.context), (30, 576, 9, 3, 64, 1536, 49152, 8192));
     assert_eq!((c.rope_base, c.rms_eps), (100000.0, 1e-5));
