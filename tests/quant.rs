@@ -195,6 +195,26 @@ fn q8_matmul_is_bit_identical_to_the_spec() {
     }
 }
 
+/// With four rows of x or more, approach (a) sums in the spec's order too (the simd128 kernel
+/// dequantises strips of W for the f32 matmul_bt, which sums p = 0..k in order): bit-identical.
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn dequant_matmul_is_bit_identical_to_the_spec_from_four_rows() {
+    let mut rng = Rng(98);
+    for (format, (fname, _)) in FORMATS {
+        for (m, k, n) in [(4, 576, 33), (8, 1536, 9), (13, 64, 63), (32, 576, 64), (5, 32, 1)] {
+            let x: Vec<f32> = (0..m * k).map(|_| rng.uniform(-3.0, 3.0)).collect();
+            let w = random_matrix(&mut rng, fname, n, k, false);
+            let want = run(quant::matmul_bt_dequant, &x, &w, format, m, k, n);
+            for imp in implementations() {
+                let y = run(imp.dequant, &x, &w, format, m, k, n);
+                let bad = y.iter().zip(&want).position(|(a, b)| a.to_bits() != b.to_bits());
+                assert!(bad.is_none(), "{} dequant {fname} m={m} k={k} n={n}: element {bad:?} differs from the scalar spec", imp.name);
+            }
+        }
+    }
+}
+
 /// dequantize_row returns exactly the f64 value of each element rounded once to f32 (d·q is exact
 /// in f32, so the spec's only rounding is that of + m), for random blocks and every f16 scale
 /// pattern of interest: subnormal, normal, large, ±0, and ∞/NaN scales (which give ∞/NaN elements).

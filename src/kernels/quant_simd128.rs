@@ -7,12 +7,18 @@
 //!   A group of R < 4 rows (m mod 4, or m = 1 for one token) is its own monomorphised kernel, so it
 //!   does R rows of work, not four. The format is a type parameter ([`Block`]): no branch on the
 //!   format inside the loops.
-//! - (a) [`matmul_bt_dequant`] decodes a block to eight f32x4 holding exactly the spec's ŵ (the same
-//!   f32 multiply and add, unfused), multiplies with eight vectors of each row of x and adds the eight
-//!   products as a tree (depth 3) before one add into the row's accumulator: four independent chains
-//!   of one add per block, not eight dependent adds. Eight weight vectors and four accumulators fit
-//!   V8's sixteen xmm registers on x64. Lane partial sums make it differ from the spec by f32
-//!   summation error (exact on integer data).
+//! - (a) [`matmul_bt_dequant`] with m ≥ 4 rows of x dequantises W [`STRIP`] rows at a time into an
+//!   f32 buffer that stays in cache and hands it to the f32 kernel `simd128::matmul_bt` (4×8 tiles
+//!   over a packed panel): each block is decoded once for all m rows, and the product runs at the
+//!   f32 kernel's speed (measured 2× the fused kernel below at m = 32). That kernel sums p = 0..k in
+//!   order for m ≥ 4, so these results are bit-identical to the spec. With m < 4 (one token, the
+//!   unembedding) the buffer would cost as much as the product: a fused kernel decodes each block
+//!   to eight f32x4 holding exactly the spec's ŵ (the same f32 multiply and add, unfused),
+//!   multiplies them with eight vectors of each row of x and adds the eight products as a tree
+//!   (depth 3) before one add into the row's accumulator: independent chains of one add per block,
+//!   not eight dependent adds. Eight weight vectors and four accumulators fit V8's sixteen xmm
+//!   registers on x64. Its lane partial sums differ from the spec by f32 summation error (exact on
+//!   integer data).
 //! - (b) [`matmul_bt_q8`] first quantises x (once per call) into 8-bit blocks stored as i16, four
 //!   rows interleaved per block, so the inner loop widens nothing of x. A weight block is widened to
 //!   four i16x8 (Q4: mask and shift the nibbles, widen u8 → i16; Q8_0: widen i8 → i16) and each row
@@ -200,9 +206,16 @@ unsafe fn dequantize_blocks<B: Block>(src: *const u8, dst: *mut f32, blocks: usi
     }
 }
 
+/// Rows of W dequantised at a time by [`matmul_bt_dequant`] for m ≥ [`MR`]: a strip of 32 rows of
+/// k = 576 (1536) floats is 72 KB (192 KB), which stays in L2 while the f32 kernel reads it.
+const STRIP: usize = 32;
+
 /// Approach (a): y (m×n) ← x (m×k) · Ŵᵀ; see [`super::quant::matmul_bt_dequant`].
 pub fn matmul_bt_dequant(x: &[f32], w: &[u8], format: QuantFormat, y: &mut [f32], m: usize, k: usize, n: usize) {
     check_quant_matmul("matmul_bt_dequant", format, x.len(), w.len(), y.len(), m, k, n);
+    if m >= MR && k > 0 {
+        return dequant_strips(x, w, format, y, m, k, n);
+    }
     let (xp, wp, yp) = (x.as_ptr(), w.as_ptr(), y.as_mut_ptr());
     let mut i = 0;
     // SAFETY: the lengths are checked; each group reads rows i..i+R of x and writes the same rows of y.
@@ -217,6 +230,25 @@ pub fn matmul_bt_dequant(x: &[f32], w: &[u8], format: QuantFormat, y: &mut [f32]
             2 => by_format!(format, dequant_group::<2>(xp, wp, yp, k, n)),
             3 => by_format!(format, dequant_group::<3>(xp, wp, yp, k, n)),
             _ => {}
+        }
+    }
+}
+
+/// y ← x·Ŵᵀ for m ≥ 4: [`STRIP`] rows of W at a time are dequantised (once, for all m rows of x)
+/// into an f32 buffer and multiplied by the f32 kernel [`super::simd128::matmul_bt`], which for
+/// m ≥ 4 sums p = 0..k in order: bit-identical to the spec.
+fn dequant_strips(x: &[f32], w: &[u8], format: QuantFormat, y: &mut [f32], m: usize, k: usize, n: usize) {
+    let row_bytes = k / BLOCK * format.block_bytes();
+    let mut strip = vec![0.0f32; STRIP.min(n) * k];
+    let mut part = vec![0.0f32; m * STRIP.min(n)];
+    for j0 in (0..n).step_by(STRIP) {
+        let rows = STRIP.min(n - j0);
+        let (strip, part) = (&mut strip[..rows * k], &mut part[..m * rows]);
+        // the strip's blocks are contiguous: one "row" of rows·k elements
+        dequantize_row(format, &w[j0 * row_bytes..(j0 + rows) * row_bytes], strip);
+        super::simd128::matmul_bt(x, strip, part, m, k, rows);
+        for (y_row, part_row) in y.chunks_exact_mut(n).zip(part.chunks_exact(rows)) {
+            y_row[j0..j0 + rows].copy_from_slice(part_row);
         }
     }
 }
