@@ -129,15 +129,15 @@ for (const s of shapes) {
     m, k, n, format, what: s.what,
     simd_dequant_gflops: gf(ms.simd_dequant), simd_q8_gflops: gf(ms.simd_q8),
     scalar_dequant_gflops: gf(ms.scalar_dequant), scalar_q8_gflops: gf(ms.scalar_q8), simd_f32_gflops: gf(ms.simd_f32),
-    q8_vs_dequant_max_abs_diff: worst, max_abs_y: scale,
+    q8_vs_dequant_max_abs_diff: worst, max_abs_y: scale, q8_vs_dequant_rel: worst / scale,
   });
 }
 
 const f1 = (v) => v.toFixed(1).padStart(7);
 console.log(`\nquantised matmul y = x·Ŵᵀ, GFLOP/s (median of ${ROUNDS} interleaved rounds)`);
-console.log('    m     k      n  fmt    simd:(a)dequant (b)q8   b/a   scalar:(a)    (b)   f32 matmul_bt  shape');
+console.log('    m     k      n  fmt    simd:(a)dequant (b)q8   b/a   scalar:(a)    (b)   f32 matmul_bt  |b−a|/max|y|  shape');
 for (const r of rows) {
-  console.log(`${String(r.m).padStart(5)} ${String(r.k).padStart(5)} ${String(r.n).padStart(6)}  ${r.format}  ${f1(r.simd_dequant_gflops)} ${f1(r.simd_q8_gflops)}  ${(r.simd_q8_gflops / r.simd_dequant_gflops).toFixed(2).padStart(5)}  ${f1(r.scalar_dequant_gflops)} ${f1(r.scalar_q8_gflops)}  ${f1(r.simd_f32_gflops)}        ${r.what}`);
+  console.log(`${String(r.m).padStart(5)} ${String(r.k).padStart(5)} ${String(r.n).padStart(6)}  ${r.format}  ${f1(r.simd_dequant_gflops)} ${f1(r.simd_q8_gflops)}  ${(r.simd_q8_gflops / r.simd_dequant_gflops).toFixed(2).padStart(5)}  ${f1(r.scalar_dequant_gflops)} ${f1(r.scalar_q8_gflops)}  ${f1(r.simd_f32_gflops)}        ${(r.q8_vs_dequant_rel).toExponential(1)}     ${r.what}`);
 }
 console.log(`load average ${os.loadavg().map((v) => v.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs`);
 

@@ -172,7 +172,7 @@ impl<'a> Tensor<'a> {
     /// Row `r` as f32 (dequantised if need be); None past the last row.
     pub fn row_f32(&self, r: usize) -> Option<Vec<f32>> {
         let row_bytes = self.data.len().checked_div(self.rows())?;
-        let bytes = self.data.get(r.checked_mul(row_bytes)?..(r + 1).checked_mul(row_bytes)?)?;
+        let bytes = self.data.get(r.checked_mul(row_bytes)?..r.checked_add(1)?.checked_mul(row_bytes)?)?;
         let mut out = vec![0.0; self.cols()];
         match self.ty {
             TensorType::F32 => out.iter_mut().zip(bytes.chunks_exact(4)).for_each(|(v, b)| *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]])),

@@ -7,6 +7,7 @@
 //! - [`trace`]: the intermediates the forward pass returns, with their shapes.
 //! - [`kernels`]: matmul, softmax, layer norm, gelu: scalar spec and wasm simd128, one dispatch point.
 //! - [`weights`]: the safetensors reader and validator.
+//! - [`gguf`]: the GGUF reader (metadata, tensors kept quantised) and the Llama model checks.
 //! - [`tokenizer`]: byte-level BPE that never fails on UTF-8 input.
 //! - `wasm` (wasm32 only): the JavaScript surface, `Explorer`.
 

@@ -69,6 +69,7 @@ fn reads_every_value_type() {
         let bytes_array = get("bytes");
         let a = bytes_array.as_array().expect("array");
         assert_eq!((a.elem_type(), a.len(), a.to_i64s()), (ValueType::U8, 2, Some(vec![1, 2])));
+        assert_eq!((a.number(1), a.number(2), a.number(usize::MAX)), (Some(Value::U8(2)), None, None));
         let Value::Array(Array::Arrays(nested)) = get("nested") else { panic!("nested is an array of arrays") };
         assert_eq!(nested[0].to_i64s(), Some(vec![-1, 7]));
         assert_eq!(nested[1].strings(), Some(&["x"][..]));
@@ -101,6 +102,7 @@ fn loads_the_tiny_llama() {
     let want: Vec<f32> = support::block_values("Q8_0", row).iter().map(|&v| v as f32).collect();
     assert_eq!(t.token_embd.row_f32(3), Some(want));
     assert_eq!(t.token_embd.row_f32(16), None);
+    assert_eq!(t.token_embd.row_f32(usize::MAX), None, "the last usize is no row (and no overflow)");
     let norm = t.layers[1].attn_norm.to_f32();
     assert_eq!(norm.len(), 32);
     assert!(norm.iter().all(|v| [1.0, 2.0, 3.0].contains(v)), "F16 norm values {norm:?}");
@@ -128,7 +130,7 @@ fn honours_the_alignment() {
     let bytes = w.bytes();
     let g = Gguf::parse(&bytes).expect("parses");
     assert_eq!(g.alignment, 256);
-    assert!(g.tensors.iter().all(|t| (t.offset - g.data_offset) % 256 == 0 && g.data_offset % 256 == 0));
+    assert!(g.tensors.iter().all(|t| (t.offset - g.data_offset).is_multiple_of(256) && g.data_offset.is_multiple_of(256)));
     llama::load(&bytes).expect("loads");
     w.kv("general.alignment", V::U32(48));
     assert_msg(parse_err(&w.bytes()), "general.alignment must be a u32 power of two, found u32 48");

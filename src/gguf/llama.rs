@@ -40,7 +40,8 @@ pub struct LlamaConfig {
     pub n_heads: usize,
     /// Key/value heads: n_heads / n_kv_heads query heads share each (grouped-query attention).
     pub n_kv_heads: usize,
-    /// d_model / n_heads.
+    /// d_model / n_heads; `rope.dimension_count`, `attention.key_length` and `value_length` must
+    /// equal it when present (every dimension of a head is rotated).
     pub d_head: usize,
     /// The SwiGLU MLP's hidden size (`feed_forward_length`).
     pub d_mlp: usize,

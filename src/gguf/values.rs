@@ -115,7 +115,7 @@ impl<'a> Array<'a> {
     pub fn number(&self, i: usize) -> Option<Value<'a>> {
         let Array::Numbers { ty, bytes } = self else { return None };
         let size = ty.size()? as usize;
-        number(*ty, bytes.get(i.checked_mul(size)?..(i + 1).checked_mul(size)?)?)
+        number(*ty, bytes.get(i.checked_mul(size)?..i.checked_add(1)?.checked_mul(size)?)?)
     }
 
     /// The elements of a numeric array of integers (any integer type) as i64; None for other arrays
