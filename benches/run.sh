@@ -5,7 +5,8 @@
 #      its own target dir so neither rebuild undoes the other;
 #   2. the shipped module once more without the built-in model (cargo + wasm-bindgen, as wasm-pack
 #      does it), for its size without weights;
-#   3. node benches/engine.mjs: kernels and whole analyses in one Node process;
+#   3. node benches/engine.mjs: kernels and whole analyses in one Node process, then node
+#      benches/quant.mjs: the quantised kernels' two approaches side by side (quant_matmul);
 #   4. node benches/page.mjs: page timings in headless Chromium;
 #   5. node benches/widget.mjs: the widget's first view and size (it builds dist/ itself).
 set -euo pipefail
@@ -32,6 +33,9 @@ node_modules/.bin/wasm-opt -Os --enable-simd --enable-bulk-memory --enable-nontr
 echo "==> node benches/engine.mjs" >&2
 node benches/engine.mjs --simd "$TARGET/bench-simd/$WASM" --scalar "$TARGET/bench-scalar/$WASM" --pkg "$PKG" \
   --weights-inside yes --no-weights-wasm "$TARGET/bench-noweights/pkg/attention_explorer_bg.wasm"
+
+echo "==> node benches/quant.mjs" >&2
+node benches/quant.mjs --simd "$TARGET/bench-simd/$WASM" --scalar "$TARGET/bench-scalar/$WASM"
 
 if [ -f benches/page.mjs ] && [ -z "${BENCH_ENGINE_ONLY:-}" ]; then
   echo "==> node benches/page.mjs" >&2

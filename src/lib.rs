@@ -8,9 +8,11 @@
 //! - [`kernels`]: matmul, softmax, layer norm, gelu: scalar spec and wasm simd128, one dispatch point.
 //! - [`weights`]: the safetensors reader and validator.
 //! - [`heads`]: a model's measured head profile (what each head does, and its name).
+//! - [`gguf`]: the GGUF reader (metadata, tensors kept quantised) and the Llama model checks.
 //! - [`tokenizer`]: byte-level BPE that never fails on UTF-8 input.
 //! - `wasm` (wasm32 only): the JavaScript surface, `Explorer`.
 
+pub mod gguf;
 pub mod heads;
 pub mod kernels;
 pub mod model;

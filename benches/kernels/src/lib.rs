@@ -1,6 +1,6 @@
-//! Kernel benchmark exports for benches/engine.mjs. Every function takes pointers into this
-//! module's memory (from `alloc_f32`) and repeats its kernel `reps` times, so one call from
-//! JavaScript is long enough to time.
+//! Kernel benchmark exports for benches/engine.mjs and benches/quant.mjs. Every function takes
+//! pointers into this module's memory (from `alloc_f32`, `alloc_u8`) and repeats its kernel `reps`
+//! times, so one call from JavaScript is long enough to time.
 //!
 //! `SIMD` tells which build this is: with +simd128 the dispatched kernels are src/kernels/simd128.rs,
 //! without it src/kernels/scalar.rs compiled with no vector instructions at all.
@@ -96,5 +96,32 @@ pub unsafe extern "C" fn copy(src: *const f32, x: *mut f32, rows: usize, cols: u
     for _ in 0..reps {
         x.copy_from_slice(src);
         core::hint::black_box(&mut *x);
+    }
+}
+
+/// A zeroed buffer of `n` bytes that lives until the module is dropped (quantised weights).
+#[no_mangle]
+pub extern "C" fn alloc_u8(n: usize) -> *mut u8 {
+    Box::leak(vec![0u8; n].into_boxed_slice()).as_mut_ptr()
+}
+
+/// y (m×n) ← x (m×k) · Ŵᵀ with W (n×k) quantised (`format` 0 = Q8_0, 1 = Q4_0, 2 = Q4_1), by
+/// `approach` 0 (dequantise in the kernel) or 1 (8-bit activations, integer dots), `reps` times.
+///
+/// # Safety
+/// x, y point to m·k and m·n floats from `alloc_f32`, w to n rows of k quantised elements from
+/// `alloc_u8`; k is a multiple of 32.
+#[no_mangle]
+pub unsafe extern "C" fn quant(x: *const f32, w: *const u8, y: *mut f32, m: usize, k: usize, n: usize, format: u32, approach: u32, reps: u32) {
+    use kernels::quant::QuantFormat;
+    let format = [QuantFormat::Q8_0, QuantFormat::Q4_0, QuantFormat::Q4_1][format as usize];
+    let w = from_raw_parts(w, n * (k / 32) * format.block_bytes());
+    let (x, y) = (from_raw_parts(x, m * k), from_raw_parts_mut(y, m * n));
+    for _ in 0..reps {
+        if approach == 0 {
+            kernels::matmul_bt_dequant(x, w, format, y, m, k, n);
+        } else {
+            kernels::matmul_bt_q8(x, w, format, y, m, k, n);
+        }
     }
 }
