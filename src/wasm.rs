@@ -32,7 +32,8 @@ extern "C" {
 /// The longest array converted for the validator: more than any model has layers × heads.
 const MAX_ARRAY: u32 = (crate::weights::MAX_LAYERS * crate::weights::MAX_HEADS) as u32;
 
-fn unreadable(what: &str) -> JsError {
+fn unreadable(path: &str) -> JsError {
+    let what = if path.is_empty() { "the options object" } else { path };
     JsError::new(&format!("invalid options: {what} cannot be read (a getter or proxy threw)"))
 }
 
