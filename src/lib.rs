@@ -4,6 +4,8 @@
 //! `src/` computes, `www/` draws. `model/FORMAT.md` specifies the weights, tokenizer and golden files.
 //!
 //! - [`model`]: `Config`, the weights, and the forward pass top to bottom, one function per step.
+//! - [`budget`]: what one analysis costs (bytes, work) from the dimensions, before it starts.
+//! - [`options`]: the one validator of the analysis options, and their canonical key.
 //! - [`trace`]: the intermediates the forward pass returns, with their shapes.
 //! - [`kernels`]: matmul, softmax, layer norm, gelu: scalar spec and wasm simd128, one dispatch point.
 //! - [`weights`]: the safetensors reader and validator.
@@ -12,10 +14,12 @@
 //! - [`tokenizer`]: byte-level BPE that never fails on UTF-8 input.
 //! - `wasm` (wasm32 only): the JavaScript surface, `Explorer`.
 
+pub mod budget;
 pub mod gguf;
 pub mod heads;
 pub mod kernels;
 pub mod model;
+pub mod options;
 pub mod tokenizer;
 pub mod trace;
 pub mod weights;
@@ -152,17 +156,55 @@ impl Engine {
         VocabMap { coords: self.model.project(&rows), ids, texts }
     }
 
-    /// Tokenizes `text`, runs the model on its last `context` tokens (after the start token, if the
-    /// model has one) and returns every intermediate.
+    /// Tokenizes `text` (its last [`MAX_TEXT_UNITS`]), runs the model on its last `max_tokens` tokens
+    /// (the start token first, if the model has one) and returns every intermediate.
     pub fn analyze(&self, text: &str, options: &Options) -> Result<Trace, AnalyzeError> {
-        self.model.analyze(&self.tokenizer, text, options)
+        let (tail, cut) = text_tail(text);
+        let mut trace = self.model.analyze(&self.tokenizer, tail, options)?;
+        trace.cut_text(cut, MAX_TEXT_UNITS);
+        Ok(trace)
     }
 
-    /// How many tokens the model would see for `text` without a context limit: the text's tokens, plus
-    /// the start token if the model has one (a trace's `total_tokens`; 0 for a text with no tokens). No
-    /// forward pass.
+
+    /// The most tokens one analysis reads: the context, or fewer if the work budget says so.
+    pub fn max_tokens(&self) -> usize {
+        budget::window(self.model.config())
+    }
+
+    /// How many tokens the model would see for the last [`MAX_TEXT_UNITS`] of `text` without a context
+    /// limit: the text's tokens, plus the start token if the model has one (a trace's `total_tokens`; 0
+    /// for a text with no tokens). No forward pass.
     pub fn count_tokens(&self, text: &str) -> usize {
-        let n = self.tokenizer.encode(text).len();
+        let n = self.tokenizer.encode(text_tail(text).0).len();
         n + usize::from(n > 0 && self.model.config().bos_id.is_some())
     }
+}
+
+/// The most text one analysis reads, in UTF-16 code units (JavaScript's string length): longer texts
+/// are cut from the start before anything else happens, so that no tokenizer path ever sees more. The
+/// analysis reads at most a few thousand tokens (`budget.rs`), which this holds many times over.
+pub const MAX_TEXT_UNITS: usize = 1 << 16;
+
+/// The end of `text` holding at most [`MAX_TEXT_UNITS`] UTF-16 code units, on a char boundary, and
+/// how many units were cut from its start: a walk back over the kept part and a count of the cut one,
+/// nothing that grows faster than the text.
+pub fn text_tail(text: &str) -> (&str, usize) {
+    // a char has at least as many UTF-8 bytes as UTF-16 units: a text this short cannot be too long
+    if text.len() <= MAX_TEXT_UNITS {
+        return (text, 0);
+    }
+    let mut units = 0usize;
+    let mut start = text.len();
+    for (i, c) in text.char_indices().rev() {
+        if units + c.len_utf16() > MAX_TEXT_UNITS {
+            break;
+        }
+        units += c.len_utf16();
+        start = i;
+    }
+    let head = &text[..start];
+    if head.is_empty() {
+        return (text, 0);
+    }
+    (&text[start..], head.encode_utf16().count())
 }

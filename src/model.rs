@@ -73,6 +73,7 @@ pub struct Weights {
     pub ln_f: Norm,
 }
 
+use crate::budget;
 use crate::kernels;
 use crate::weights::float_text;
 use crate::tokenizer::{Token, Tokenizer};
@@ -117,6 +118,8 @@ pub enum AnalyzeError {
     /// The text produced no tokens.
     Empty,
     BadOption(String),
+    /// Not even one token fits the work budget (`budget.rs`); the message names the limit.
+    Budget(String),
     /// The forward pass produced NaN or ∞ (weights too large for f32 arithmetic), with where.
     Overflow(String),
 }
@@ -125,7 +128,8 @@ impl std::fmt::Display for AnalyzeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AnalyzeError::Empty => write!(f, "there is nothing to analyse: type at least one character"),
-            AnalyzeError::BadOption(m) => write!(f, "invalid option: {m}"),
+            AnalyzeError::BadOption(m) => write!(f, "invalid options: {m}"),
+            AnalyzeError::Budget(m) => write!(f, "this model is too large to analyse here: {m}"),
             AnalyzeError::Overflow(m) => write!(
                 f,
                 "the model's arithmetic overflowed: expected finite numbers, found {m}; its weights are too large for 32-bit floats"
@@ -154,21 +158,36 @@ impl Model {
         &self.weights.config
     }
 
-    /// The whole analysis: tokenize, keep the last `context` tokens, run the forward pass, predict.
-    /// A model with a start token sees it first, then the last `context − 1` tokens of the text.
+    /// The whole analysis: tokenize, keep the last `max_tokens` tokens (the context, or fewer if the
+    /// work budget says so), run the forward pass, predict. A model with a start token sees it first,
+    /// then the last `max_tokens − 1` tokens of the text.
     pub fn analyze(&self, tokenizer: &Tokenizer, text: &str, options: &Options) -> Result<Trace, AnalyzeError> {
         let cfg = &self.weights.config;
+        options.check(cfg)?;
+        let options = &options.clone().canonical();
+        let max_tokens = budget::window(cfg);
+        if max_tokens == 0 {
+            return Err(AnalyzeError::Budget(budget::over_budget(cfg, 1)));
+        }
         let all = tokenizer.encode(text);
         if all.is_empty() {
             return Err(AnalyzeError::Empty);
         }
         let starts = usize::from(cfg.bos_id.is_some());
-        let dropped = all.len().saturating_sub(cfg.context - starts);
+        if max_tokens <= starts {
+            return Err(AnalyzeError::Budget(budget::over_budget(cfg, 1 + starts)));
+        }
+        let dropped = all.len().saturating_sub(max_tokens - starts);
         // the start token: zero-width, just before the first token of the text that is kept
         let start = cfg.bos_id.map(|id| Token { id, start: all[dropped].start, end: all[dropped].start });
         let window: Vec<Token> = start.into_iter().chain(all[dropped..].iter().copied()).collect();
         let t = window.len();
-        self.check_options(options, t)?;
+        options.check_position(t)?;
+        // the budget, not the context, left tokens out: say why
+        let wanted = (all.len() + starts).min(cfg.context);
+        let notice = (wanted > t).then(|| {
+            format!("{}: only the last {} tokens are analysed", budget::over_budget(cfg, wanted), budget::thousands(t as u64))
+        });
 
         let ids: Vec<u32> = window.iter().map(|tok| tok.id).collect();
         let spans = utf16_spans(text, window.iter().map(|tok| (tok.start, tok.end)));
@@ -202,6 +221,10 @@ impl Model {
             options: options.clone(),
             total_tokens: all.len() + starts,
             dropped_tokens: dropped,
+            max_tokens,
+            text_cut: 0,
+            notice,
+            trace_bytes: budget::cost(cfg, t as u64).map_or(usize::MAX, |c| c.trace_bytes as usize),
             tokens,
             token_embeddings,
             position_embeddings,
@@ -226,28 +249,6 @@ impl Model {
         Forward { token_embeddings, position_embeddings, embeddings, layers }
     }
 
-    pub fn check_options(&self, o: &Options, t: usize) -> Result<(), AnalyzeError> {
-        let cfg = &self.weights.config;
-        if !(o.temperature.is_finite() && o.temperature > 0.0) {
-            return Err(AnalyzeError::BadOption(format!(
-                "temperature must be a finite number above 0, found {}",
-                float_text(o.temperature)
-            )));
-        }
-        if let Some(&(l, h)) = o.disabled_heads.iter().find(|&&(l, h)| l >= cfg.n_layers || h >= cfg.n_heads) {
-            return Err(AnalyzeError::BadOption(format!(
-                "disabled head [{l}, {h}] does not exist: the model has layers 0..{} and heads 0..{}",
-                cfg.n_layers, cfg.n_heads
-            )));
-        }
-        if let Some(p) = o.predict_position.filter(|&p| p >= t) {
-            return Err(AnalyzeError::BadOption(format!(
-                "predict_position must be a token index below {t}, found {p}"
-            )));
-        }
-        Ok(())
-    }
-
     /// token_embeddings (T,D) = W_E[ids]; position_embeddings (T,D) = P[0..T]; embeddings = their sum.
     /// With rotary positions there is no P: embeddings = token_embeddings (positions come in at `rotate`).
     fn embed(&self, ids: &[u32]) -> (Matrix, Option<Matrix>, Matrix) {
@@ -261,7 +262,7 @@ impl Model {
         if matches!(self.weights.config.positions, Positions::Rotary { .. }) {
             return (tok.clone(), None, tok);
         }
-        let pos = Matrix::from_vec(t, d, self.weights.pos_emb[..t * d].to_vec());
+        let pos = Matrix::from_vec(t, d, self.weights.pos_emb[..elements(t, d)].to_vec());
         let mut e = tok.clone();
         add_into(&mut e.data, &pos.data);
         (tok, Some(pos), e)
@@ -419,12 +420,14 @@ impl Model {
         let (d, vocab) = (self.weights.config.d_model, self.weights.config.vocab_size);
         let mean = &self.projection.mean;
         let xc = self.centred(x);
-        // sims (T,V) = xc · (W_E − μ)ᵀ = xc · W_Eᵀ − xc·μ, then divided by both norms
-        let mut sims = vec![0.0f32; x.rows * vocab];
-        kernels::matmul_bt(&xc.data, &self.weights.tok_emb, &mut sims, x.rows, d, vocab);
-        sims.chunks_exact_mut(vocab)
-            .zip(xc.data.chunks_exact(d))
-            .map(|(row, xr)| {
+        // sims (1,V) = xr · (W_E − μ)ᵀ = xr · W_Eᵀ − xr·μ, then divided by both norms; one row at a
+        // time, so the temporary is (1,V) whatever T is
+        let mut sims = vec![0.0f32; vocab];
+        xc.data
+            .chunks_exact(d)
+            .map(|xr| {
+                let row = sims.as_mut_slice();
+                kernels::matmul_bt(xr, &self.weights.tok_emb, row, 1, d, vocab);
                 let shift: f32 = xr.iter().zip(mean).map(|(a, b)| a * b).sum();
                 let xn = xr.iter().map(|v| v * v).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
                 row.iter_mut()
@@ -468,6 +471,11 @@ fn mlp(m: &Mlp, x: &Matrix, eps: f32) -> MlpTrace {
     let mut out = project(&hidden, &m.w_out, m.b_out.len());
     add_bias(&mut out, &m.b_out);
     MlpTrace { normed, hidden, out }
+}
+
+/// rows·cols for slicing weights, checked (a bound the caller already knows holds, never a wrap).
+fn elements(rows: usize, cols: usize) -> usize {
+    rows.checked_mul(cols).unwrap_or_else(|| panic!("{rows}×{cols} elements overflow usize"))
 }
 
 fn add_into(acc: &mut [f32], x: &[f32]) {
@@ -541,13 +549,13 @@ fn principal_axes(x: &[f32], n: usize, d: usize) -> Projection {
     }
     mean.iter_mut().for_each(|m| *m /= n.max(1) as f32);
     // cov (D,D) = Xcᵀ (D,N) · Xc (N,D) / N, with Xc the centred rows
-    let mut xct = vec![0.0f32; d * n];
+    let mut xct = vec![0.0f32; x.len()];
     for (i, row) in x.chunks_exact(d).enumerate() {
         for j in 0..d {
             xct[j * n + i] = row[j] - mean[j];
         }
     }
-    let mut cov = vec![0.0f32; d * d];
+    let mut cov = vec![0.0f32; elements(d, d)];
     kernels::matmul_bt(&xct, &xct, &mut cov, d, n, d);
     let mut axes = vec![0.0f32; 2 * d];
     for a in 0..2 {

@@ -3,7 +3,8 @@
 //!
 //! Encoding, as the library does it:
 //! 1. **Added tokens** (such as `<|endoftext|>`) are cut out of the text first, matched literally,
-//!    leftmost-longest.
+//!    leftmost-longest, by one Aho–Corasick pass (`tokenizer/added.rs`): the cost does not grow with
+//!    their number. Each has its own id and its own content (repeats are refused at load).
 //! 2. **Pre-tokenizer**: optionally `Digits` (every numeric char on its own), then the GPT-2 regex
 //!    `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`, written out by
 //!    hand in [`split_words`] with the library's exact character classes (`tokenizer/unicode_tables.rs`,
@@ -27,10 +28,12 @@ use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 
+mod added;
 pub(crate) mod json;
 #[rustfmt::skip]
 mod unicode_tables;
 
+use added::AddedTokens;
 use json::{quote, Json};
 
 /// One token of an encoded text: its id and the char-aligned byte range of the text it covers.
@@ -102,6 +105,8 @@ pub struct Tokenizer {
     merges: PairMap,
     /// Added tokens, matched literally before pre-tokenization: (content, id), in file order.
     added: Vec<(String, u32)>,
+    /// The same, as one automaton that finds them all in one pass (`tokenizer/added.rs`).
+    added_matcher: AddedTokens,
     /// `Sequence[Digits{individual_digits}, ByteLevel]`: numeric chars are split off one by one.
     digits: bool,
     /// The BPE model's `ignore_merges`: a word that is itself in the vocab is one token.
@@ -287,8 +292,14 @@ impl Tokenizer {
             ));
         }
         let added_list = root.get("added_tokens");
+        let added_count = added_list.and_then(Json::as_array).map_or(0, <[Json]>::len);
+        if added_count > MAX_VOCAB {
+            return err(format!(
+                "added_tokens: expected at most {MAX_VOCAB} tokens, found {added_count}"
+            ));
+        }
         // ids must run 0..count with no gaps, so no id can reach `count` (this also bounds allocation)
-        let count = vocab.len() + added_list.and_then(Json::as_array).map_or(0, <[Json]>::len);
+        let count = vocab.len() + added_count;
         let mut by_id: Vec<Option<Vec<u8>>> = Vec::new();
         let mut ids = IdMap::with_capacity_and_hasher(vocab.len(), Default::default());
         for (piece, id) in vocab {
@@ -405,8 +416,10 @@ impl Tokenizer {
             }
         }
 
-        // added tokens: literal strings with their own ids
+        // added tokens: literal strings with their own ids, each id and each content once
         let mut added: Vec<(String, u32)> = Vec::new();
+        // which added token holds each id (ids are below `count`, so this is bounded like `by_id`)
+        let mut added_at: Vec<Option<usize>> = Vec::new();
         if let Some(list) = added_list {
             let Some(list) = list.as_array() else {
                 return err(format!("added_tokens: expected an array, found {}", list.describe()));
@@ -443,6 +456,15 @@ impl Tokenizer {
                         "false",
                     )?;
                 }
+                if added_at.len() <= id {
+                    added_at.resize(id + 1, None);
+                }
+                if let Some(first) = added_at[id].replace(i) {
+                    return err(format!(
+                        "added_tokens[{i}] {}: expected a unique id, found id {id} already used by added_tokens[{first}]",
+                        quote(content)
+                    ));
+                }
                 if by_id.len() <= id {
                     by_id.resize(id + 1, None);
                 }
@@ -459,6 +481,12 @@ impl Tokenizer {
                 by_id.len()
             ));
         }
+        let added_matcher = AddedTokens::new(&added).map_err(|(first, again)| {
+            TokenizerError::new(format!(
+                "added_tokens[{again}]: expected each content once, found {} already in added_tokens[{first}]",
+                quote(&added[again].0)
+            ))
+        })?;
         let mut bytes = Vec::new();
         let mut spans = Vec::with_capacity(by_id.len());
         for token in by_id.into_iter().flatten() {
@@ -471,6 +499,7 @@ impl Tokenizer {
             ids,
             byte_ids,
             merges,
+            added_matcher,
             added,
             digits,
             ignore_merges,
@@ -581,20 +610,10 @@ impl Tokenizer {
 
     /// The leftmost added token at or after byte `from` (the longest if several start there).
     fn next_added(&self, text: &str, from: usize) -> Option<(usize, usize, u32)> {
-        if self.added.is_empty() {
+        if self.added_matcher.is_empty() {
             return None;
         }
-        let hay = text.as_bytes();
-        (from..hay.len()).find_map(|i| {
-            let rest = &hay[i..];
-            let mut best: Option<(usize, usize, u32)> = None;
-            for (content, id) in &self.added {
-                if rest.starts_with(content.as_bytes()) && best.is_none_or(|(_, len, _)| content.len() > len) {
-                    best = Some((i, content.len(), *id));
-                }
-            }
-            best
-        })
+        self.added_matcher.find(text.as_bytes(), from)
     }
 
     /// BPE on the bytes `text[a..b]` of one word, appending its tokens with char-aligned offsets.

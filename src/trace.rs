@@ -17,21 +17,32 @@ pub struct Matrix {
 }
 
 impl Matrix {
+    /// A (rows×cols) matrix of zeros. Panics, naming the shape, if rows·cols overflows `usize` (32 bits
+    /// on wasm32): callers bound their shapes first (`budget.rs`), so this is a bug, never a wrap.
     pub fn zeros(rows: usize, cols: usize) -> Self {
-        Matrix { rows, cols, data: vec![0.0; rows * cols] }
+        Matrix { rows, cols, data: vec![0.0; elements(rows, cols)] }
     }
 
     pub fn from_vec(rows: usize, cols: usize, data: Vec<f32>) -> Self {
-        debug_assert_eq!(data.len(), rows * cols);
+        assert_eq!(data.len(), elements(rows, cols), "Matrix::from_vec: expected rows·cols = {rows}·{cols} elements");
         Matrix { rows, cols, data }
     }
 
     pub fn row(&self, i: usize) -> &[f32] {
+        assert!(i < self.rows, "Matrix::row: expected a row below {}, found {i}", self.rows);
         &self.data[i * self.cols..(i + 1) * self.cols]
     }
 
     pub fn at(&self, i: usize, j: usize) -> f32 {
         self.data[i * self.cols + j]
+    }
+}
+
+/// rows·cols, checked: panics with the shape instead of wrapping.
+fn elements(rows: usize, cols: usize) -> usize {
+    match rows.checked_mul(cols) {
+        Some(n) => n,
+        None => panic!("a matrix of {rows}×{cols} elements does not fit in usize ({} bits)", usize::BITS),
     }
 }
 
@@ -200,8 +211,20 @@ pub struct Trace {
     /// Tokens in the whole input, the start token included (if the model has one); only the last
     /// `context` are analysed (the start token and the last `context − 1` of the text).
     pub total_tokens: usize,
-    /// How many tokens of the text at its start were left out because it is longer than the context.
+    /// How many tokens of the text at its start were left out because the text is longer than
+    /// `max_tokens`.
     pub dropped_tokens: usize,
+    /// The most tokens one analysis of this model reads: its context, or fewer if the work budget
+    /// says so (`budget.rs`).
+    pub max_tokens: usize,
+    /// UTF-16 code units cut from the start of the text before tokenizing (texts longer than
+    /// `MAX_TEXT_UNITS`); token offsets still index the whole text.
+    pub text_cut: usize,
+    /// Why fewer tokens were analysed than the text and context would allow, or the text was cut:
+    /// a sentence for the reader, or null.
+    pub notice: Option<String>,
+    /// Bytes of f32 data in this trace (what JavaScript's trace cache counts).
+    pub trace_bytes: usize,
     pub tokens: Vec<TokenInfo>,             // (T)  the start token first, if the model has one
     pub token_embeddings: Matrix,           // (T, D)  W_E[ids]
     pub position_embeddings: Option<Matrix>, // (T, D)  P[0..T]; None (JS null) with rotary positions
@@ -210,4 +233,28 @@ pub struct Trace {
     pub predict: Prediction,
     pub map: MapTrace,
     pub neighbours: Option<Neighbours>,
+}
+
+impl Trace {
+    /// Records that `units` UTF-16 code units were cut from the start of the text before it reached
+    /// the tokenizer: token offsets move by as much, and the notice says so.
+    pub fn cut_text(&mut self, units: usize, limit: usize) {
+        if units == 0 {
+            return;
+        }
+        self.text_cut += units;
+        for t in &mut self.tokens {
+            t.start += units;
+            t.end += units;
+        }
+        let said = format!(
+            "the text is longer than {} characters: only its last {} were read",
+            crate::budget::thousands(limit as u64),
+            crate::budget::thousands(limit as u64)
+        );
+        self.notice = Some(match self.notice.take() {
+            Some(n) => format!("{said}; {n}"),
+            None => said,
+        });
+    }
 }

@@ -2,12 +2,13 @@
 //! errors into `JsError`s with readable messages, and sends each trace across the boundary once, as
 //! plain objects whose matrices are `{ shape, data: Float32Array }`.
 
+use js_sys::JsString;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
+use crate::options::{self, Value};
 use crate::trace::Options;
-use crate::Engine;
+use crate::{Engine, MAX_TEXT_UNITS};
 
 /// Routes Rust panics to `console.error` with their message, instead of a bare `unreachable` trap.
 #[wasm_bindgen(start)]
@@ -20,83 +21,67 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     value.serialize(&serializer).map_err(|e| JsError::new(&format!("could not convert the result for JavaScript: {e}")))
 }
 
-const OPTION_NAMES: &str = "scale, causal, disabled_heads, temperature, predict_position, top_k, neighbours";
-
-fn invalid(what: &str) -> JsError {
-    JsError::new(&format!("invalid options: {what} (expected an object with any of {OPTION_NAMES})"))
+#[wasm_bindgen]
+extern "C" {
+    /// `Object.keys`, catching what a Proxy's trap throws (js_sys's binding would let it unwind
+    /// through Rust frames and leave the Explorer borrowed).
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    fn object_keys(o: &JsValue) -> Result<js_sys::Array, JsValue>;
 }
 
-/// What JavaScript calls the value's type, for messages.
-fn kind(v: &JsValue) -> String {
-    if v.is_null() {
-        return "null".into();
-    }
-    if js_sys::Array::is_array(v) {
-        return "an array".into();
-    }
-    v.js_typeof().as_string().unwrap_or_default()
+/// The longest array converted for the validator: more than any model has layers × heads.
+const MAX_ARRAY: u32 = (crate::weights::MAX_LAYERS * crate::weights::MAX_HEADS) as u32;
+
+fn unreadable(path: &str) -> JsError {
+    let what = if path.is_empty() { "the options object" } else { path };
+    JsError::new(&format!("invalid options: {what} cannot be read (a getter or proxy threw)"))
 }
 
-fn boolean(name: &str, v: &JsValue) -> Result<bool, JsError> {
-    v.as_bool().ok_or_else(|| invalid(&format!("`{name}` must be true or false, found {}", kind(v))))
-}
-
-fn number(name: &str, v: &JsValue) -> Result<f64, JsError> {
-    v.as_f64().ok_or_else(|| invalid(&format!("`{name}` must be a number, found {}", kind(v))))
-}
-
-fn whole(name: &str, v: &JsValue) -> Result<usize, JsError> {
-    let x = number(name, v)?;
-    if x >= 0.0 && x.fract() == 0.0 && x <= u32::MAX as f64 {
-        Ok(x as usize)
+/// Converts a JavaScript value for the validator (`options.rs`), only as deep as options go (object,
+/// array, pair, number): the types are judged there, not here. Reads go through `Reflect`, so a
+/// throwing getter or proxy is an error, not an exception unwinding through Rust.
+fn to_value(v: &JsValue, depth: u32, path: &str) -> Result<Value, JsError> {
+    Ok(if v.is_undefined() {
+        Value::Undefined
+    } else if v.is_null() {
+        Value::Null
+    } else if let Some(b) = v.as_bool() {
+        Value::Bool(b)
+    } else if let Some(x) = v.as_f64() {
+        Value::Number(x)
+    } else if v.is_bigint() {
+        Value::BigInt
+    } else if let Some(s) = v.as_string() {
+        Value::String(s)
+    } else if v.is_function() {
+        Value::Other("a function")
+    } else if v.is_symbol() {
+        Value::Other("a symbol")
+    } else if depth >= 3 {
+        Value::Other("a value nested deeper than any option goes")
+    } else if js_sys::Array::is_array(v) {
+        let length = js_sys::Reflect::get(v, &"length".into()).map_err(|_| unreadable(path))?.as_f64().unwrap_or(0.0) as u32;
+        if length > MAX_ARRAY {
+            return Ok(Value::LongArray(length as usize));
+        }
+        let mut items = Vec::with_capacity(length as usize);
+        for i in 0..length {
+            let at = format!("{path}[{i}]");
+            let item = js_sys::Reflect::get_u32(v, i).map_err(|_| unreadable(&at))?;
+            items.push(to_value(&item, depth + 1, &at)?);
+        }
+        Value::Array(items)
     } else {
-        Err(invalid(&format!("`{name}` must be a whole number ≥ 0")))
-    }
-}
-
-/// Reads the options object by hand (not with serde): unknown keys and wrong types are refused with
-/// a message naming the option; `undefined` values keep their defaults; `predict_position` may be null.
-fn options_from_js(options: JsValue) -> Result<Options, JsError> {
-    let mut o = Options::default();
-    if options.is_undefined() || options.is_null() {
-        return Ok(o);
-    }
-    if !options.is_object() || js_sys::Array::is_array(&options) {
-        return Err(invalid(&format!("found {}", kind(&options))));
-    }
-    let object: &js_sys::Object = options.unchecked_ref();
-    for key in js_sys::Object::keys(object).iter() {
-        let name = key.as_string().unwrap_or_default();
-        let v = js_sys::Reflect::get(&options, &key).map_err(|_| invalid(&format!("`{name}` cannot be read")))?;
-        if v.is_undefined() {
-            continue;
+        let keys = object_keys(v).map_err(|_| unreadable(path))?;
+        let mut members = Vec::with_capacity(keys.length().min(64) as usize);
+        for key in keys.iter() {
+            let name = key.as_string().unwrap_or_default();
+            let at = if path.is_empty() { format!("`{name}`") } else { format!("{path}.{name}") };
+            let item = js_sys::Reflect::get(v, &key).map_err(|_| unreadable(&at))?;
+            members.push((name, to_value(&item, depth + 1, &at)?));
         }
-        match name.as_str() {
-            "scale" => o.scale = boolean(&name, &v)?,
-            "causal" => o.causal = boolean(&name, &v)?,
-            "neighbours" => o.neighbours = boolean(&name, &v)?,
-            "temperature" => o.temperature = number(&name, &v)? as f32,
-            "top_k" => o.top_k = whole(&name, &v)?,
-            "predict_position" => o.predict_position = if v.is_null() { None } else { Some(whole(&name, &v)?) },
-            "disabled_heads" => {
-                let pairs: js_sys::Array = v
-                    .dyn_into()
-                    .map_err(|v| invalid(&format!("`disabled_heads` must be an array of [layer, head] pairs, found {}", kind(&v))))?;
-                o.disabled_heads = pairs
-                    .iter()
-                    .map(|pair| {
-                        let pair: js_sys::Array = pair.dyn_into().map_err(|_| invalid("each disabled head must be a [layer, head] pair"))?;
-                        if pair.length() != 2 {
-                            return Err(invalid("each disabled head must be a [layer, head] pair"));
-                        }
-                        Ok((whole("disabled_heads layer", &pair.get(0))?, whole("disabled_heads head", &pair.get(1))?))
-                    })
-                    .collect::<Result<_, _>>()?;
-            }
-            _ => return Err(invalid(&format!("unknown option `{name}`"))),
-        }
-    }
-    Ok(o)
+        Value::Object(members)
+    })
 }
 
 fn engine(weights: &[u8], tokenizer: &[u8], heads: Option<Vec<u8>>) -> Result<Engine, JsError> {
@@ -134,32 +119,54 @@ impl Explorer {
         Ok(())
     }
 
-    /// `{ name, config, heads }` of the loaded model: `heads` is its head profile (see `heads.rs`:
-    /// `{ model, measured_on, rules, trained_by_auxiliary_loss, heads: [{ layer, head, name, prev, self,
-    /// start, duplicate, induction, mean_distance }] }`, heads in layer-major order) or null.
+    /// `{ name, config, heads, max_tokens }` of the loaded model: `heads` is its head profile (see
+    /// `heads.rs`: `{ model, measured_on, rules, trained_by_auxiliary_loss, heads: [{ layer, head, name,
+    /// prev, self, start, duplicate, induction, mean_distance }] }`, heads in layer-major order) or null;
+    /// `max_tokens` the most tokens one analysis reads (the context, or fewer if the work budget says so).
     pub fn info(&self) -> Result<JsValue, JsError> {
         #[derive(Serialize)]
         struct Info<'a> {
             name: &'a str,
             config: &'a crate::model::Config,
             heads: Option<&'a crate::heads::HeadProfile>,
+            max_tokens: usize,
         }
         let w = &self.engine.model.weights;
-        to_js(&Info { name: &w.name, config: &w.config, heads: self.engine.heads.as_ref() })
+        to_js(&Info {
+            name: &w.name,
+            config: &w.config,
+            heads: self.engine.heads.as_ref(),
+            max_tokens: self.engine.max_tokens(),
+        })
+    }
+
+    /// Validates `options` (see `options.rs`) and returns `{ key, options }`: the canonical options as
+    /// a plain object and the string a trace cache should key on (equal exactly when the traces are).
+    pub fn validate(&self, options: JsValue) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Valid<'a> {
+            key: String,
+            options: &'a Options,
+        }
+        let o = self.options(&options)?;
+        to_js(&Valid { key: o.key(), options: &o })
     }
 
     /// Every intermediate of the forward pass for `text` (see `trace.rs`); `options` may be omitted.
-    pub fn analyze(&self, text: &str, options: JsValue) -> Result<JsValue, JsError> {
-        let options = options_from_js(options)?;
-        let trace = self.engine.analyze(text, &options).map_err(|e| JsError::new(&e.to_string()))?;
+    /// Only the last `MAX_TEXT_UNITS` UTF-16 units of `text` are copied into wasm at all.
+    pub fn analyze(&self, text: &JsString, options: JsValue) -> Result<JsValue, JsError> {
+        let options = self.options(&options)?;
+        let (tail, cut) = js_tail(text);
+        let mut trace = self.engine.analyze(&tail, &options).map_err(|e| JsError::new(&e.to_string()))?;
+        trace.cut_text(cut, MAX_TEXT_UNITS);
         to_js(&trace)
     }
 
     /// How many tokens the model sees for `text` before the context limit, the start token included
-    /// (cheap: no forward pass).
+    /// (cheap: no forward pass), counting its last `MAX_TEXT_UNITS` units.
     #[wasm_bindgen(js_name = countTokens)]
-    pub fn count_tokens(&self, text: &str) -> usize {
-        self.engine.count_tokens(text)
+    pub fn count_tokens(&self, text: &JsString) -> usize {
+        self.engine.count_tokens(&js_tail(text).0)
     }
 
     /// Background points for the embedding map: the first `n` whole-word tokens of the vocabulary (the
@@ -169,4 +176,34 @@ impl Explorer {
     pub fn vocab_map(&self, n: usize) -> Result<JsValue, JsError> {
         to_js(&self.engine.vocab_map(n))
     }
+
+    /// Traps (`unreachable`) while this Explorer is borrowed, as a bug deep in the engine would: for the
+    /// tests of engine.js's recovery, which must never reuse the instance afterwards.
+    #[wasm_bindgen(js_name = __trapForTests)]
+    pub fn trap_for_tests(&self) {
+        core::arch::wasm32::unreachable()
+    }
+}
+
+impl Explorer {
+    fn options(&self, options: &JsValue) -> Result<Options, JsError> {
+        let value = to_value(options, 0, "")?;
+        options::from_value(&value, self.engine.model.config()).map_err(|e| JsError::new(&e.to_string()))
+    }
+}
+
+/// The last `MAX_TEXT_UNITS` UTF-16 units of `text` as a Rust string, and how many units were left
+/// out. The cut is made on the JavaScript string, so a huge text is never copied into wasm memory; it
+/// never starts on the second half of a surrogate pair.
+fn js_tail(text: &JsString) -> (String, usize) {
+    let n = text.length();
+    let max = MAX_TEXT_UNITS as u32;
+    if n <= max {
+        return (String::from(text), 0);
+    }
+    let mut start = n - max;
+    if (0xDC00..0xE000).contains(&(text.char_code_at(start) as u32)) {
+        start += 1;
+    }
+    (String::from(text.slice(start, n)), start as usize)
 }

@@ -7,8 +7,9 @@
 //!
 //! 1. the length prefix: 8 bytes present, `n` ≤ [`MAX_HEADER_BYTES`] and within the file;
 //! 2. the header: UTF-8 JSON object; `__metadata__` with `format` = [`FORMAT`] and a `config` that
-//!    parses into [`Config`] and passes [`check_config`] (nonzero, bounded dimensions; the positions
-//!    `"learned"` or `"rope"` with its `rope_base`, an optional start token `bos_id`);
+//!    parses into [`Config`], passes [`check_config`] (nonzero, bounded dimensions; the positions
+//!    `"learned"` or `"rope"` with its `rope_base`, an optional start token `bos_id`) and
+//!    `budget::check_model` (at least one token's analysis fits the work budget);
 //! 3. every tensor entry: a known name, an allowed dtype (F32, F16, I8 for 2-D tensors with a
 //!    `{name}.scale` F32 `[rows]` companion), the exact shape, offsets in bounds whose length is
 //!    shape × dtype size;
@@ -289,7 +290,8 @@ const LAYER: [&str; 12] = [
 /// Every tensor a config requires, with its shape, in the order FORMAT.md lists them (`pos_emb` only
 /// with learned positions).
 pub fn required_tensors(c: &Config) -> Vec<(String, Vec<usize>)> {
-    let (v, d, f, hd) = (c.vocab_size, c.d_model, c.d_mlp, c.n_heads * c.d_head);
+    // n_heads·d_head = d_model for a checked config; saturating keeps an unchecked one from wrapping
+    let (v, d, f, hd) = (c.vocab_size, c.d_model, c.d_mlp, c.n_heads.saturating_mul(c.d_head));
     let mut out = vec![("tok_emb".to_string(), vec![v, d])];
     if c.positions == Positions::Learned {
         out.push(("pos_emb".to_string(), vec![c.context, d]));
@@ -344,6 +346,8 @@ pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
     }
     let (config, name) = read_metadata(header.get("__metadata__"))?;
     check_config(&config)?;
+    // before any tensor is read: a model none of whose analyses fits the work budget is no use
+    crate::budget::check_model(&config).map_err(WeightsError::Config)?;
 
     // 3. every tensor entry, stored at its index in `required` (scales in `scales`)
     let required = required_tensors(&config);
@@ -459,7 +463,7 @@ fn tensor_index(name: &str, c: &Config) -> Option<usize> {
     let per_layer = if c.d_mlp > 0 { 12 } else { 6 };
     let learned = c.positions == Positions::Learned;
     let layers_start = 1 + usize::from(learned);
-    let layers_end = layers_start + c.n_layers * per_layer;
+    let layers_end = c.n_layers.saturating_mul(per_layer).saturating_add(layers_start);
     match name {
         "tok_emb" => Some(0),
         "pos_emb" => learned.then_some(1),

@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use attention_explorer::wasm::Explorer;
-use js_sys::{Array, Float32Array, Object, Reflect};
+use js_sys::{Array, Float32Array, JsString, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
@@ -12,6 +12,10 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 fn get(v: &JsValue, key: &str) -> JsValue {
     Reflect::get(v, &JsValue::from_str(key)).unwrap_or_else(|_| panic!("no property {key}"))
+}
+
+fn jstr(s: &str) -> JsString {
+    JsString::from(s)
 }
 
 fn message(e: wasm_bindgen::JsError) -> String {
@@ -29,7 +33,7 @@ fn analyze_returns_plain_objects_with_float32_matrices() {
     let ex = Explorer::new().expect("built-in model");
     let opts = Object::new();
     Reflect::set(&opts, &"neighbours".into(), &JsValue::TRUE).expect("set");
-    let trace = ex.analyze("the quick brown fox", opts.into()).expect("analysis");
+    let trace = ex.analyze(&jstr("the quick brown fox"), opts.into()).expect("analysis");
     let tokens: Array = get(&trace, "tokens").dyn_into().expect("tokens is an array");
     let t = tokens.length();
     assert!(t > 0);
@@ -54,29 +58,107 @@ fn analyze_returns_plain_objects_with_float32_matrices() {
 #[wasm_bindgen_test]
 fn errors_are_readable_and_the_model_survives_a_bad_load() {
     let mut ex = Explorer::new().expect("built-in model");
-    let before = ex.count_tokens("hello world");
-    assert!(message(ex.analyze("", JsValue::UNDEFINED).err().expect("empty text is refused")).contains("nothing to analyse"));
+    let before = ex.count_tokens(&jstr("hello world"));
+    assert!(message(ex.analyze(&jstr(""), JsValue::UNDEFINED).err().expect("empty text is refused")).contains("nothing to analyse"));
     let bad = Object::new();
     Reflect::set(&bad, &"temperature".into(), &JsValue::from_str("hot")).expect("set");
-    assert!(message(ex.analyze("hi", bad.into()).err().expect("bad options")).contains("invalid options"));
+    assert!(message(ex.analyze(&jstr("hi"), bad.into()).err().expect("bad options")).contains("invalid options"));
     let opts = |js: &str| js_sys::JSON::parse(js).expect("JSON");
     for (js, says) in [
         (r#"{"tempreature": 2}"#, "unknown option `tempreature`"),
-        (r#"{"scale": "no"}"#, "`scale` must be true or false, found string"),
+        (r#"{"scale": "no"}"#, "`scale` must be true or false, found a string (\"no\")"),
         (r#"{"top_k": 2.5}"#, "`top_k` must be a whole number"),
         (r#"{"disabled_heads": [[0]]}"#, "[layer, head] pair"),
-        (r#"{"disabled_heads": 3}"#, "found number"),
+        (r#"{"disabled_heads": 3}"#, "found a number (3)"),
         ("[1, 2]", "found an array"),
     ] {
-        let msg = message(ex.analyze("hi", opts(js)).err().unwrap_or_else(|| panic!("{js} is refused")));
+        let msg = message(ex.analyze(&jstr("hi"), opts(js)).err().unwrap_or_else(|| panic!("{js} is refused")));
         assert!(msg.contains(says), "{js}: {msg}");
     }
-    let ok = ex.analyze("hi there", opts(r#"{"predict_position": null, "disabled_heads": [[0, 1]], "top_k": 3}"#)).expect("valid options");
+    let ok = ex.analyze(&jstr("hi there"), opts(r#"{"predict_position": null, "disabled_heads": [[0, 1]], "top_k": 3}"#)).expect("valid options");
     assert_eq!(js_sys::Array::from(&get(&get(&ok, "predict"), "top")).length(), 3);
     let err = ex.load(b"not a model", b"{}", None).err().expect("garbage is refused");
     assert!(message(err).contains("weights"));
-    assert_eq!(ex.count_tokens("hello world"), before, "the previous model is still loaded");
-    assert!(ex.analyze("still working", JsValue::UNDEFINED).is_ok());
+    assert_eq!(ex.count_tokens(&jstr("hello world")), before, "the previous model is still loaded");
+    assert!(ex.analyze(&jstr("still working"), JsValue::UNDEFINED).is_ok());
+}
+
+fn eval(js: &str) -> JsValue {
+    js_sys::eval(js).unwrap_or_else(|e| panic!("{js}: {e:?}"))
+}
+
+#[wasm_bindgen_test]
+fn options_from_javascript_that_json_could_not_carry_get_clear_messages() {
+    let ex = Explorer::new().expect("built-in model");
+    for (js, says) in [
+        ("({ predict_position: 1n })", "`predict_position` must be a whole number below 64 (the context) or null, found a BigInt"),
+        ("({ temperature: NaN })", "`temperature` must be a number from 0.01 to 100, found NaN"),
+        ("({ temperature: 1e-30 })", "found 1e-30"),
+        ("({ disabled_heads: 'abc' })", "`disabled_heads` must be an array of [layer, head] pairs, found a string (\"abc\")"),
+        ("({ disabled_heads: [1, 2] })", "`disabled_heads[0]` must be a [layer, head] pair of whole numbers, found a number (1)"),
+        ("({ disabled_heads: [null] })", "found null"),
+        ("({ disabled_heads: {} })", "found an object"),
+        ("({ disabled_heads: ['01'] })", "`disabled_heads[0]` must be a [layer, head] pair of whole numbers, found a string (\"01\")"),
+        ("({ neighbours: () => true })", "`neighbours` must be true or false, found a function"),
+        ("({ scale: Symbol('x') })", "found a symbol"),
+        ("({ disabled_heads: [[[0], 1]] })", "`disabled_heads[0][0]` (a layer) must be a whole number below 2 (the model's layers), found a value nested deeper than any option goes"),
+        ("({ disabled_heads: new Array(300000) })", "found an array of 300000"),
+        ("NaN", "found a number (NaN)"),
+        ("({ get temperature() { throw new Error('no') } })", "invalid options: `temperature` cannot be read (a getter or proxy threw)"),
+        ("new Proxy({}, { ownKeys() { throw new Error('no') } })", "invalid options: the options object cannot be read (a getter or proxy threw)"),
+    ] {
+        let err = ex.analyze(&jstr("the cat sat"), eval(js)).err().unwrap_or_else(|| panic!("{js} was accepted"));
+        let msg = message(err);
+        assert!(msg.contains(says), "{js}: {msg}");
+        let err = ex.validate(eval(js)).err().unwrap_or_else(|| panic!("{js} was accepted by validate"));
+        assert_eq!(message(err), msg, "{js}: validate and analyze say the same");
+    }
+    // nothing above left the Explorer borrowed: it still analyses
+    assert!(ex.analyze(&jstr("still working"), JsValue::UNDEFINED).is_ok());
+}
+
+#[wasm_bindgen_test]
+fn validate_returns_the_canonical_options_and_their_key() {
+    let ex = Explorer::new().expect("built-in model");
+    let valid = |js: &str| ex.validate(eval(js)).unwrap_or_else(|e| panic!("{js}: {}", message(e)));
+    let a = valid("({ disabled_heads: [[1, 0], [0, 2], [1, 0]], predict_position: null })");
+    let b = valid("({ predict_position: undefined, disabled_heads: [[0, 2], [1, 0]] })");
+    assert_eq!(get(&a, "key").as_string(), get(&b, "key").as_string());
+    let heads = js_sys::JSON::stringify(&get(&get(&a, "options"), "disabled_heads")).expect("json");
+    assert_eq!(heads.as_string().as_deref(), Some("[[0,2],[1,0]]"));
+    assert!(get(&get(&a, "options"), "predict_position").is_null(), "null, not undefined");
+    let c = valid("({ predict_position: 0 })");
+    assert_ne!(get(&a, "key").as_string(), get(&c, "key").as_string());
+    // the canonical options analyse to the same trace as the originals
+    let canonical = get(&a, "options");
+    let t = ex.analyze(&jstr("the cat sat on the mat"), canonical).expect("canonical options are valid");
+    let again = get(&valid("({ disabled_heads: [[0, 2], [1, 0]] })"), "key");
+    assert_eq!(get(&a, "key").as_string(), again.as_string());
+    assert!(get(&t, "options").is_object());
+}
+
+#[wasm_bindgen_test]
+fn a_huge_javascript_string_is_cut_before_it_is_copied_into_wasm() {
+    let ex = Explorer::new().expect("built-in model");
+    for js in ["'\\uD800'.repeat(500000)", "'\\n'.repeat(2 ** 20)", "'ab' + '\\uD83E\\uDD8A'.repeat(40000)"] {
+        let text: JsString = eval(js).into();
+        let units = text.length() as usize;
+        let start = js_sys::Date::now();
+        let trace = ex.analyze(&text, JsValue::UNDEFINED).expect("analysis");
+        let elapsed = js_sys::Date::now() - start;
+        let cut = get(&trace, "text_cut").as_f64().unwrap_or(-1.0) as usize;
+        assert!(cut >= units - attention_explorer::MAX_TEXT_UNITS && cut <= units - attention_explorer::MAX_TEXT_UNITS + 1, "{js}: cut {cut} of {units}");
+        let tokens = Array::from(&get(&trace, "tokens"));
+        let last = tokens.get(tokens.length() - 1);
+        assert_eq!(get(&last, "end").as_f64(), Some(units as f64), "{js}: offsets index the whole string");
+        assert!(get(&trace, "notice").as_string().is_some_and(|n| n.contains("only its last 65,536 were read")), "{js}");
+        assert!(elapsed < 2000.0, "{js}: {elapsed} ms");
+        assert!(ex.count_tokens(&text) > 0);
+    }
+    // a cut that would start inside a surrogate pair starts after it: no U+FFFD for half a fox
+    let text: JsString = eval("'\\uD83E\\uDD8A'.repeat(40000) + 'a'").into();
+    let trace = ex.analyze(&text, JsValue::UNDEFINED).expect("analysis");
+    assert_eq!(get(&trace, "text_cut").as_f64(), Some(80_001.0 - 65_536.0 + 1.0), "one more unit: the low half");
 }
 
 const ROPE: &[u8] = include_bytes!("fixtures/tiny/rope.safetensors");

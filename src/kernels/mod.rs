@@ -69,33 +69,49 @@ pub fn gelu(x: &mut [f32]) {
     imp::gelu(x)
 }
 
-/// Panics unless A, B and C have the lengths of (m×k), (k×n) [or (n×k)] and (m×n).
+/// x·y, or `None` if it overflows `usize` (32 bits on wasm32: 65,536² wraps to 0, and a guard that
+/// multiplies the same way would then accept empty slices for a 65,536×65,536 product).
+#[inline]
+fn times(x: usize, y: usize) -> Option<usize> {
+    x.checked_mul(y)
+}
+
+/// `Some(n)` as a number, `None` as "more than usize holds", for the guards' messages.
+fn shown(n: Option<usize>) -> String {
+    n.map_or_else(|| format!("more than {} (overflows usize)", usize::MAX), |n| n.to_string())
+}
+
+/// Panics unless A, B and C have the lengths of (m×k), (k×n) [or (n×k)] and (m×n), each product
+/// computed with overflow checks.
 #[inline]
 fn check_matmul(name: &str, a: usize, b: usize, c: usize, m: usize, k: usize, n: usize) {
+    let (mk, kn, mn) = (times(m, k), times(k, n), times(m, n));
     assert!(
-        a == m * k && b == k * n && c == m * n,
+        mk == Some(a) && kn == Some(b) && mn == Some(c),
         "{name}: expected slices of length m·k = {}, k·n = {}, m·n = {} for m = {m}, k = {k}, n = {n}; \
          found {a}, {b}, {c}",
-        m * k,
-        k * n,
-        m * n
+        shown(mk),
+        shown(kn),
+        shown(mn)
     );
 }
 
-/// Panics unless x has rows·cols elements.
+/// Panics unless x has rows·cols elements (the product computed with overflow checks).
 #[inline]
 fn check_rows(name: &str, len: usize, rows: usize, cols: usize) {
-    assert!(len == rows * cols, "{name}: expected rows·cols = {rows}·{cols} = {} elements, found {len}", rows * cols);
+    let want = times(rows, cols);
+    assert!(want == Some(len), "{name}: expected rows·cols = {rows}·{cols} = {} elements, found {len}", shown(want));
 }
 
 /// Panics unless x and out have rows·cols elements and gamma, beta have cols.
 #[inline]
 fn check_layer_norm(x: usize, gamma: usize, beta: usize, out: usize, rows: usize, cols: usize) {
+    let want = times(rows, cols);
     assert!(
-        x == rows * cols && out == rows * cols && gamma == cols && beta == cols,
+        want == Some(x) && want == Some(out) && gamma == cols && beta == cols,
         "layer_norm: expected x and out of rows·cols = {} elements and gamma, beta of cols = {cols}; \
          found x {x}, out {out}, gamma {gamma}, beta {beta}",
-        rows * cols
+        shown(want)
     );
 }
 

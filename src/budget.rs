@@ -1,0 +1,202 @@
+//! The work budget: what one analysis costs, computed from the model's dimensions and the number of
+//! tokens T before anything is allocated, in checked `u64` arithmetic (on wasm32 `usize` is 32 bits,
+//! and `t * t` wraps at t = 65,536).
+//!
+//! [`shapes`] lists every matrix one analysis allocates, trace and temporaries, with how many of each:
+//! it is the one place the sizes are spelled out, and `tests/budget.rs` checks it against real traces.
+//! From it, [`cost`] gives the trace's bytes, the peak bytes held at once and the work (multiply-adds
+//! plus elements written). An analysis must stay within [`MAX_TRACE_BYTES`], [`MAX_PEAK_BYTES`] and
+//! [`MAX_WORK`].
+//!
+//! **What happens when a text is too long for the budget.** The engine analyses the last
+//! [`window`]`(config)` tokens (never more than the context), the same way it already keeps the last
+//! `context` tokens, and the trace says so (`Trace::notice`): a long text still shows its end. A model
+//! whose single-token analysis does not fit is refused at load ([`check_model`]), since no text could
+//! ever be analysed with it.
+
+use crate::model::{Config, Positions};
+
+/// The most bytes of f32 data one trace may hold: the JavaScript heap receives a copy of all of it.
+/// The shipped model's full context (64 tokens) needs about 1.9 MB.
+pub const MAX_TRACE_BYTES: u64 = 32 << 20;
+/// The most bytes one analysis may hold at once: the trace plus its largest temporary.
+pub const MAX_PEAK_BYTES: u64 = 48 << 20;
+/// The most work one analysis may do, in multiply-adds plus elements written: about 150 ms of the
+/// main thread with the simd128 kernels on a 2-core machine (the shipped model's full context, with
+/// nearest neighbours, needs about 1.0e8).
+pub const MAX_WORK: u64 = 1_000_000_000;
+
+/// What one analysis of T tokens costs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cost {
+    /// Bytes of f32 data in the trace (what JavaScript receives and its cache holds).
+    pub trace_bytes: u64,
+    /// The trace plus the largest temporary alive at the same time.
+    pub peak_bytes: u64,
+    /// Multiply-adds of the matrix products plus the trace elements written.
+    pub work: u64,
+}
+
+/// `count` matrices of `rows × cols` f32s, named after the trace field (or the temporary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shape {
+    pub name: &'static str,
+    pub count: u64,
+    pub rows: u64,
+    pub cols: u64,
+    /// Part of the trace (sent to JavaScript), or a temporary of the forward pass.
+    pub in_trace: bool,
+}
+
+/// Every matrix an analysis of `t` tokens allocates, nearest neighbours included (the worst case).
+pub fn shapes(c: &Config, t: u64) -> Vec<Shape> {
+    let (l, h) = (c.n_layers as u64, c.n_heads as u64);
+    let (d, dh, f, v) = (c.d_model as u64, c.d_head as u64, c.d_mlp as u64, c.vocab_size as u64);
+    let hd = h.saturating_mul(dh);
+    let lh = l.saturating_mul(h);
+    let s = |name, count, rows, cols| Shape { name, count, rows, cols, in_trace: true };
+    let temp = |name, count, rows, cols| Shape { name, count, rows, cols, in_trace: false };
+    let rotary = matches!(c.positions, Positions::Rotary { .. });
+    let mut out = vec![
+        // rotary positions: no position_embeddings, and each head adds rotated_queries, rotated_keys
+        s("token_embeddings, position_embeddings, embeddings", if rotary { 2 } else { 3 }, t, d),
+        s("layers[].input, normed, delta, updated, output", l.saturating_mul(5), t, d),
+        s("layers[].heads[].queries, keys, values, mixed", lh.saturating_mul(4), t, dh),
+        s("layers[].heads[].scores, scaled, masked, weights", lh.saturating_mul(4), t, t),
+        s("layers[].heads[].delta", lh, t, d),
+        s("predict.normed", 1, 1, d),
+        s("predict.logits, probs", 2, 1, v),
+        s("map.embeddings, map.layers[]", l.saturating_add(1), t, 2),
+        // temporaries: one layer's queries, keys and values for all heads; one row of similarities
+        temp("queries, keys, values of one layer (all heads)", 3, t, hd),
+        temp("similarities of one position to the vocabulary", 1, 1, v),
+    ];
+    if rotary {
+        out.push(s("layers[].heads[].rotated_queries, rotated_keys", lh.saturating_mul(2), t, dh));
+    }
+    if f > 0 {
+        out.push(s("layers[].mlp.normed, out", l.saturating_mul(2), t, d));
+        out.push(s("layers[].mlp.hidden", l, t, f));
+    }
+    out
+}
+
+/// The multiply-adds of the matrix products for `t` tokens, nearest neighbours included.
+fn multiply_adds(c: &Config, t: u64) -> Option<u64> {
+    let (l, h) = (c.n_layers as u64, c.n_heads as u64);
+    let (d, dh, f, v) = (c.d_model as u64, c.d_head as u64, c.d_mlp as u64, c.vocab_size as u64);
+    let hd = h.checked_mul(dh)?;
+    // per layer: Q, K, V (T,D)·(D,HD); per head: S = Q·Kᵀ, A·V, mixed·W_O[h]; MLP in and out
+    let qkv = product(&[3, t, d, hd])?;
+    let per_head = product(&[t, t, dh])?.checked_mul(2)?.checked_add(product(&[t, dh, d])?)?;
+    let mlp = product(&[2, t, d, f])?;
+    let layer = qkv.checked_add(per_head.checked_mul(h)?)?.checked_add(mlp)?;
+    // the prediction (D,V), the map's projections (T,D)·(D,2), the neighbours (T,D)·(D,V) twice
+    let predict = d.checked_mul(v)?;
+    let map = product(&[l.checked_add(1)?, t, d, 2])?;
+    let neighbours = product(&[2, t, d, v])?;
+    layer.checked_mul(l)?.checked_add(predict)?.checked_add(map)?.checked_add(neighbours)
+}
+
+fn product(xs: &[u64]) -> Option<u64> {
+    xs.iter().try_fold(1u64, |acc, &x| acc.checked_mul(x))
+}
+
+/// What an analysis of `t` tokens costs, or `None` if it does not even fit in `u64`.
+pub fn cost(c: &Config, t: u64) -> Option<Cost> {
+    let (mut trace, mut temp_max) = (0u64, 0u64);
+    for s in shapes(c, t) {
+        let bytes = product(&[s.count, s.rows, s.cols, 4])?;
+        if s.in_trace {
+            trace = trace.checked_add(bytes)?;
+        } else {
+            temp_max = temp_max.max(bytes);
+        }
+    }
+    let work = multiply_adds(c, t)?.checked_add(trace / 4)?;
+    Some(Cost { trace_bytes: trace, peak_bytes: trace.checked_add(temp_max)?, work })
+}
+
+/// Whether `cost` is within every limit.
+pub fn fits(cost: Option<Cost>) -> bool {
+    cost.is_some_and(|c| c.trace_bytes <= MAX_TRACE_BYTES && c.peak_bytes <= MAX_PEAK_BYTES && c.work <= MAX_WORK)
+}
+
+/// The most tokens one analysis of this model reads: the context, or fewer if the budget says so
+/// (0 if not even one token fits). Costs grow with T, so a binary search finds it.
+pub fn window(c: &Config) -> usize {
+    let (mut lo, mut hi) = (0usize, c.context);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if fits(cost(c, mid as u64)) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    lo
+}
+
+/// Refuses a model none of whose analyses could fit, naming the limit it exceeds.
+pub fn check_model(c: &Config) -> Result<(), String> {
+    if window(c) > 0 {
+        return Ok(());
+    }
+    Err(format!("{}; no text can be analysed with it", over_budget(c, 1)))
+}
+
+/// Why `t` tokens do not fit: "this model's analysis of 3,000 tokens would need 2.4 GB of trace; the
+/// limit is 32 MB".
+pub fn over_budget(c: &Config, t: usize) -> String {
+    let tokens = if t == 1 { "a single token".to_string() } else { format!("{} tokens", thousands(t as u64)) };
+    let Some(k) = cost(c, t as u64) else {
+        return format!("this model's analysis of {tokens} would need more than 2⁶⁴ bytes");
+    };
+    if k.trace_bytes > MAX_TRACE_BYTES {
+        format!("this model's trace for {tokens} would need {}; the limit is {}", bytes(k.trace_bytes), bytes(MAX_TRACE_BYTES))
+    } else if k.peak_bytes > MAX_PEAK_BYTES {
+        format!(
+            "this model's analysis of {tokens} would hold {} at once; the limit is {}",
+            bytes(k.peak_bytes),
+            bytes(MAX_PEAK_BYTES)
+        )
+    } else {
+        format!(
+            "this model's analysis of {tokens} would take {} multiply-adds; the limit is {}",
+            thousands(k.work),
+            thousands(MAX_WORK)
+        )
+    }
+}
+
+/// `1234567` → `"1,234,567"`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Bytes in binary units with one decimal: `"2.4 GB"`, `"32 MB"`, `"512 bytes"`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["KB", "MB", "GB", "TB", "PB", "EB"];
+    if n < 1024 {
+        return format!("{n} bytes");
+    }
+    let (mut scaled, mut unit) = (n, 0usize);
+    while scaled >= 1024 * 1024 && unit + 1 < UNITS.len() {
+        scaled /= 1024;
+        unit += 1;
+    }
+    // scaled is in [1024, 1024²): round scaled / 1024 to one decimal
+    let tenths = (scaled * 10 + 512) / 1024;
+    match tenths % 10 {
+        0 => format!("{} {}", tenths / 10, UNITS[unit]),
+        r => format!("{}.{r} {}", tenths / 10, UNITS[unit]),
+    }
+}
