@@ -135,7 +135,10 @@ dist() {
 eval_model() {
   bash trainer/setup.sh
   mkdir -p target
-  trainer/.venv/bin/python trainer/eval.py --out target/model-eval.json
+  # --check-heads: the shipped head profile (model/heads.json, which the page names heads from) must be
+  # what the shipped weights measure; a retrain that changes the heads fails here until it is regenerated
+  # (trainer/export.py writes it).
+  trainer/.venv/bin/python trainer/eval.py --out target/model-eval.json --check-heads model/heads.json
 }
 
 train() {

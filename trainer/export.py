@@ -291,11 +291,17 @@ def check(model_dir, tol=1e-5, max_bytes=1_500_000):
 
 
 def export_checkpoint(run_dir, out_dir):
+    """Export, check, then measure the head profile on held-out text into out_dir/heads.json."""
+    import eval as evaluation
     with open(Path(run_dir) / "checkpoint.pkl", "rb") as f:
         ck = pickle.load(f)
     print(f"export: checkpoint {run_dir} at step {ck['step']}")
     export(ck["params"], ck["config"], Path(run_dir) / "tokenizer.json", out_dir)
     check(out_dir)
+    res = evaluation.evaluate(out_dir)
+    profile = evaluation.head_profile(res)
+    (Path(out_dir) / "heads.json").write_text(json.dumps(profile, indent=1, ensure_ascii=False) + "\n")
+    print("export: heads " + ", ".join(f"{h['layer']}.{h['head']} {h['name']}" for h in profile["heads"]))
     return ck
 
 
