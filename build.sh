@@ -114,8 +114,9 @@ test_all() {
   build
   log "page tests: Playwright through /usr/bin/chromium"
   node --test tests/e2e/
-  log "trainer smoke run"
+  log "trainer smoke run; MODEL.md's head table is the shipped profile's"
   bash trainer/setup.sh
+  trainer/.venv/bin/python trainer/heads_table.py --check
   trainer/.venv/bin/python trainer/train.py --smoke
 }
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(TRAINER))
 # compares the JAX golden trace against it.
 sys.path.insert(0, str(TRAINER.parent / "tests" / "reference"))
 
-MODEL_NAME = "attention-explorer tiny-2L"
+MODEL_NAME = "attention-explorer tiny-2L v2"
 GOLDEN_TOLERANCE = 1e-4
 GOLDEN_SENTENCES = [
     "a fluffy blue creature roamed the verdant forest",

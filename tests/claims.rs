@@ -1,0 +1,186 @@
+//! Every claim the page, the README and MODEL.md make about what the shipped model does, checked
+//! against the shipped model (natively and in headless Chromium). A retrain that changes what a head or
+//! the model does fails here, loudly, naming the claim.
+//!
+//! The claims, where they are made:
+//! - "Things to try" (www/index.html) and the element's examples: the copying example, the induction
+//!   head on the repeated name, ÷√d makes the weights flatter, the mask changes the prediction, the same
+//!   token starts from the same vector in two sentences and ends apart.
+//! - the head picker names every head from model/heads.json: each name must hold on the live engine.
+
+use attention_explorer::heads::HeadInfo;
+use attention_explorer::trace::{Options, Trace};
+use attention_explorer::Engine;
+
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+fn engine() -> Engine {
+    Engine::builtin().unwrap_or_else(|e| panic!("the built-in model must load: {e}"))
+}
+
+fn analyze(e: &Engine, text: &str, o: Options) -> Trace {
+    e.analyze(text, &o).unwrap_or_else(|err| panic!("analysis of {text:?} failed: {err}"))
+}
+
+fn heads(e: &Engine) -> &[HeadInfo] {
+    &e.heads.as_ref().expect("the built-in model ships a head profile (model/heads.json)").heads
+}
+
+fn named<'a>(e: &'a Engine, name: &str) -> Vec<&'a HeadInfo> {
+    heads(e).iter().filter(|h| h.name == name).collect()
+}
+
+/// Positions of the tokens of `text` whose text is `piece`.
+fn positions(tr: &Trace, piece: &str) -> Vec<usize> {
+    tr.tokens.iter().enumerate().filter(|(_, t)| t.text == piece).map(|(i, _)| i).collect()
+}
+
+/// Held-out-like sentences a visitor might type (none is in the training data verbatim).
+const SENTENCES: [&str; 4] = [
+    "a fluffy blue creature roamed the verdant forest",
+    "The President said that the Congress would meet again in the spring.",
+    "Once upon a time, John and Mary walked to the old castle on the hill.",
+    "We sat on the river bank and watched the boats go by.",
+];
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn the_copying_example_copies_the_name() {
+    // "Things to try": after "Mr Dursley said hello. Mr" the model predicts the first token of " Dursley".
+    let e = engine();
+    let first_piece = e.tokenizer.encode(" Dursley")[0].id;
+    let tr = analyze(&e, "Mr Dursley said hello. Mr", Options::default());
+    let top = &tr.predict.top[0];
+    assert_eq!(top.id, first_piece, "top-1 after the repeated \"Mr\" is {:?} ({:.3}), not the first piece of \" Dursley\"", top.text, top.prob);
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn an_induction_head_looks_at_the_token_after_the_first_occurrence() {
+    // "Things to try": in "Mr Dursley said hello. Mr Dursley said", a head's second "Dursley" looks back
+    // at the token after the first one. Checked for every head the profile names "induction", at every
+    // repeated token: its largest weight is on the token after the earlier occurrence.
+    let e = engine();
+    let inductions = named(&e, "induction");
+    assert!(!inductions.is_empty(), "the profile names no induction head");
+    let tr = analyze(&e, "Mr Dursley said hello. Mr Dursley said", Options::default());
+    let ids: Vec<u32> = tr.tokens.iter().map(|t| t.id).collect();
+    let second_mr = positions(&tr, " Mr")[0];
+    let len = ids.len() - second_mr; // " Mr Dursley said" again
+    let first_mr = (1..second_mr).find(|&i| ids[i..i + len] == ids[second_mr..]).expect("the first occurrence");
+    for h in inductions {
+        let w = &tr.layers[h.layer].heads[h.head].weights;
+        for q in second_mr..ids.len() - 1 {
+            let target = first_mr + (q - second_mr) + 1;
+            let best = (0..=q).max_by(|&a, &b| w.at(q, a).total_cmp(&w.at(q, b))).expect("a row");
+            assert_eq!(
+                best, target,
+                "head {}.{} ({}) at {:?} (position {q}) weights position {best} most ({:.2}), not the token after the earlier occurrence (position {target}, {:.2})",
+                h.layer, h.head, h.name, tr.tokens[q].text, w.at(q, best), w.at(q, target)
+            );
+        }
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn every_head_name_holds_on_typed_sentences() {
+    // The head picker shows the profile's names. Each name is a claim about what the head does: it must
+    // hold on sentences a visitor types, not only on the held-out windows it was measured on.
+    let e = engine();
+    for h in heads(&e) {
+        let (mut prev, mut start, mut n) = (0.0f32, 0.0f32, 0usize);
+        for text in SENTENCES {
+            let tr = analyze(&e, text, Options::default());
+            let w = &tr.layers[h.layer].heads[h.head].weights;
+            for q in 2..tr.tokens.len() {
+                prev += w.at(q, q - 1);
+                start += w.at(q, 0);
+                n += 1;
+            }
+        }
+        let (prev, start) = (prev / n as f32, start / n as f32);
+        match h.name.as_str() {
+            "previous token" => assert!(prev >= 0.8, "head {}.{} is named \"previous token\" but puts {prev:.2} on token i−1", h.layer, h.head),
+            "start/resting" => assert!(start >= 0.4, "head {}.{} is named \"start/resting\" but puts {start:.2} on the start token", h.layer, h.head),
+            _ => {}
+        }
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn the_trained_previous_token_head_is_the_disclosed_one() {
+    // MODEL.md and the page disclose that one head was trained by an auxiliary loss to look at the
+    // previous token; the profile names it, and it does.
+    let e = engine();
+    let p = e.heads.as_ref().expect("a head profile");
+    let aux = p.trained_by_auxiliary_loss.as_ref().expect("the profile says which head the auxiliary loss trained");
+    let h = p.head(aux.layer, aux.head).expect("that head exists");
+    assert_eq!(h.name, "previous token");
+    assert!(h.prev >= 0.8, "the trained head's measured weight on token i−1 is {}", h.prev);
+}
+
+fn mean_row_entropy(tr: &Trace) -> f32 {
+    let (mut sum, mut n) = (0.0f32, 0usize);
+    for layer in &tr.layers {
+        for h in &layer.heads {
+            for q in 1..h.weights.rows {
+                sum -= h.weights.row(q).iter().filter(|&&p| p > 0.0).map(|&p| p * p.ln()).sum::<f32>();
+                n += 1;
+            }
+        }
+    }
+    sum / n as f32
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn without_the_scaling_the_weights_get_peakier() {
+    // "Things to try": turn off ÷√d_head and the weights get much peakier (lower entropy per row).
+    let e = engine();
+    for text in SENTENCES {
+        let with = mean_row_entropy(&analyze(&e, text, Options::default()));
+        let without = mean_row_entropy(&analyze(&e, text, Options { scale: false, ..Options::default() }));
+        assert!(without < 0.8 * with, "{text:?}: mean row entropy {with:.3} nats with ÷√d, {without:.3} without");
+    }
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn without_the_mask_the_prediction_changes() {
+    // "Things to try": turn off the causal mask and the prediction changes. The last position sees the
+    // same tokens either way; the earlier positions now see ahead, and their changed vectors reach it
+    // through layer 1.
+    let e = engine();
+    for text in SENTENCES {
+        let a = analyze(&e, text, Options::default());
+        let b = analyze(&e, text, Options { causal: false, ..Options::default() });
+        let change: f32 = a.predict.probs.data.iter().zip(&b.predict.probs.data).map(|(x, y)| (x - y).abs()).sum::<f32>() / 2.0;
+        assert!(change >= 0.05, "{text:?}: the mask moves only {change:.3} of the probability (total variation)");
+    }
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (na * nb)
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn the_same_token_starts_alike_and_ends_apart() {
+    // "Things to try": "river bank" vs "bank account": the same token starts from the same vector and
+    // ends somewhere else.
+    let e = engine();
+    let (a, b) = (analyze(&e, "We sat on the river bank", Options::default()), analyze(&e, "I opened a bank account", Options::default()));
+    let (ia, ib) = (positions(&a, " bank")[0], positions(&b, " bank")[0]);
+    assert_eq!(a.token_embeddings.row(ia), b.token_embeddings.row(ib), "the lookup rows of \" bank\" differ");
+    let start = cosine(a.embeddings.row(ia), b.embeddings.row(ib));
+    let last = a.layers.len() - 1;
+    let end = cosine(a.layers[last].output.row(ia), b.layers[last].output.row(ib));
+    assert!(start > 0.99, "\" bank\" starts at cosine {start:.3} between the two sentences");
+    assert!(end < 0.95, "\" bank\" ends at cosine {end:.3} between the two sentences: not apart");
+}
