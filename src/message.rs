@@ -1,5 +1,6 @@
 //! Numbers as people read them in messages and notices, without the float-formatting machinery of
-//! `{}` (about 20 KB of wasm): [`float_text`] for an f32, [`thousands`] for a count, [`bytes`] for a size.
+//! `{}` (about 20 KB of wasm): [`float_text`] for an f32, [`thousands`] for a count, [`bytes`] for a
+//! size.
 
 /// `x` for a message: `NaN`, `inf`, `-inf`, an integer as `-1`, anything else to 7 significant digits as `1.5e-5`.
 pub fn float_text(x: f32) -> String {
