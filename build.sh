@@ -4,7 +4,7 @@
 #   ./build.sh setup       install the toolchain (idempotent; skips what is present)
 #   ./build.sh build       wasm-pack build --target web into www/pkg
 #   ./build.sh serve       setup + build + serve www/ on http://127.0.0.1:8080
-#   ./build.sh test        setup + every test (native, headless Chromium, page, trainer smoke)
+#   ./build.sh test        setup + clippy + ESLint + every test (native, headless Chromium, page, trainer)
 #   ./build.sh bench       benchmarks into target/bench.json
 #   ./build.sh dist        setup + build + dist/ for sites and npm (tools/dist.mjs)
 #   ./build.sh fuzz        cargo fuzz the parsers for FUZZ_SECONDS each (nightly)
@@ -107,6 +107,10 @@ serve() {
 
 test_all() {
   setup
+  log "lints: clippy (native and wasm32) and ESLint"
+  cargo clippy --all-targets -- -D warnings
+  cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+  node_modules/.bin/eslint www tools
   log "native tests"
   cargo test --all-targets
   log "browser tests: the same tests in headless Chromium with simd128"

@@ -14,7 +14,8 @@
 //! whose single-token analysis does not fit is refused at load ([`check_model`]), since no text could
 //! ever be analysed with it.
 
-use crate::model::{Config, Positions};
+use crate::config::{Config, Positions};
+use crate::message::{bytes, thousands};
 
 /// The most bytes of f32 data one trace may hold: the JavaScript heap receives a copy of all of it.
 /// The shipped model's full context (64 tokens) needs about 1.9 MB.
@@ -63,6 +64,7 @@ pub fn shapes(c: &Config, t: u64) -> Vec<Shape> {
         s("layers[].input, normed, delta, updated, output", l.saturating_mul(5), t, d),
         s("layers[].heads[].queries, keys, values, mixed", lh.saturating_mul(4), t, dh),
         s("layers[].heads[].scores, scaled, masked, weights", lh.saturating_mul(4), t, t),
+        s("layers[].heads[].masked_row_max, masked_row_sum_exp, weights_row_sum", lh.saturating_mul(3), t, 1),
         s("layers[].heads[].delta", lh, t, d),
         s("predict.normed", 1, 1, d),
         s("predict.logits, probs", 2, 1, v),
@@ -166,37 +168,5 @@ pub fn over_budget(c: &Config, t: usize) -> String {
             thousands(k.work),
             thousands(MAX_WORK)
         )
-    }
-}
-
-/// `1234567` → `"1,234,567"`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-/// Bytes in binary units with one decimal: `"2.4 GB"`, `"32 MB"`, `"512 bytes"`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 6] = ["KB", "MB", "GB", "TB", "PB", "EB"];
-    if n < 1024 {
-        return format!("{n} bytes");
-    }
-    let (mut scaled, mut unit) = (n, 0usize);
-    while scaled >= 1024 * 1024 && unit + 1 < UNITS.len() {
-        scaled /= 1024;
-        unit += 1;
-    }
-    // scaled is in [1024, 1024²): round scaled / 1024 to one decimal
-    let tenths = (scaled * 10 + 512) / 1024;
-    match tenths % 10 {
-        0 => format!("{} {}", tenths / 10, UNITS[unit]),
-        r => format!("{}.{r} {}", tenths / 10, UNITS[unit]),
     }
 }

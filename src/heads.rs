@@ -16,8 +16,8 @@
 
 use serde::Serialize;
 
-use crate::model::Config;
-use crate::tokenizer::json::{quote, Json};
+use crate::config::Config;
+use crate::json::{quote, Json};
 
 /// The longest head or rule name accepted, in characters (the head picker has little room).
 pub const MAX_NAME_CHARS: usize = 40;

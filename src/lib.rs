@@ -3,21 +3,35 @@
 //!
 //! `src/` computes, `www/` draws. `model/FORMAT.md` specifies the weights, tokenizer and golden files.
 //!
-//! - [`model`]: `Config`, the weights, and the forward pass top to bottom, one function per step.
+//! [`Engine`] (here) is a model with its tokenizer: it cuts the text into tokens, picks the window the
+//! model reads and hands the token ids to [`model::Model::analyze`], then puts the token texts and
+//! their offsets into the [`trace::Trace`].
+//!
+//! - [`config`]: a model's dimensions and how positions enter it.
+//! - [`model`]: the weights and the forward pass top to bottom, one function per step.
 //! - [`budget`]: what one analysis costs (bytes, work) from the dimensions, before it starts.
 //! - [`options`]: the one validator of the analysis options, and their canonical key.
 //! - [`trace`]: the intermediates the forward pass returns, with their shapes.
 //! - [`kernels`]: matmul, softmax, layer norm, gelu: scalar spec and wasm simd128, one dispatch point.
-//! - [`weights`]: the safetensors reader and validator.
+//! - [`weights`]: the safetensors reader and validator, driven by one table of tensors.
 //! - [`heads`]: a model's measured head profile (what each head does, and its name).
 //! - [`gguf`]: the GGUF reader (metadata, tensors kept quantised) and the Llama model checks.
 //! - [`tokenizer`]: byte-level BPE that never fails on UTF-8 input.
+//! - [`json`]: the small JSON reader the tokenizer, the weights header and the head profile share.
+//! - [`message`]: numbers as messages and notices print them.
 //! - `wasm` (wasm32 only): the JavaScript surface, `Explorer`.
+//!
+//! Modules depend one way: `config`, `json`, `message` and `kernels` on nothing of the crate; `trace`
+//! and `budget` on `config` and `message`; `model` on those and `kernels`; `weights` and `options` on
+//! `model`; `tokenizer` and `heads` on `json` (and `config`); this file and `wasm` on everything.
 
 pub mod budget;
+pub mod config;
 pub mod gguf;
 pub mod heads;
+pub mod json;
 pub mod kernels;
+pub mod message;
 pub mod model;
 pub mod options;
 pub mod tokenizer;
@@ -28,9 +42,9 @@ pub mod weights;
 pub mod wasm;
 
 use heads::HeadProfile;
-use model::{AnalyzeError, Model};
-use tokenizer::Tokenizer;
-use trace::{Options, Trace};
+use model::{Analysis, AnalyzeError, Model};
+use tokenizer::{Token, Tokenizer};
+use trace::{Options, TokenInfo, Trace};
 
 /// The model compiled into the binary (see `model/MODEL.md`).
 #[cfg(feature = "builtin-model")]
@@ -157,14 +171,88 @@ impl Engine {
     }
 
     /// Tokenizes `text` (its last [`MAX_TEXT_UNITS`]), runs the model on its last `max_tokens` tokens
-    /// (the start token first, if the model has one) and returns every intermediate.
+    /// (the start token first, if the model has one) and returns every intermediate. A
+    /// `predict_position` past the tokens analysed means the last token (see `Trace::options`).
     pub fn analyze(&self, text: &str, options: &Options) -> Result<Trace, AnalyzeError> {
+        let cfg = self.model.config();
+        options.check(cfg)?;
         let (tail, cut) = text_tail(text);
-        let mut trace = self.model.analyze(&self.tokenizer, tail, options)?;
+        let window = self.window(tail)?;
+        let t = window.tokens.len();
+        let options = Options { predict_position: options.predict_position.filter(|&p| p < t), ..options.clone() }.canonical();
+        let ids: Vec<u32> = window.tokens.iter().map(|tok| tok.id).collect();
+        let Analysis { forward, mut predict, map, mut neighbours } = self.model.analyze(&ids, &options)?;
+        for c in &mut predict.top {
+            c.text = self.tokenizer.token_display(c.id);
+        }
+        for n in neighbours.iter_mut().flat_map(|n| n.before.iter_mut().chain(n.after.iter_mut())).flatten() {
+            n.text = self.tokenizer.token_display(n.id);
+        }
+        let spans = utf16_spans(tail, window.tokens.iter().map(|tok| (tok.start, tok.end)));
+        let tokens = window
+            .tokens
+            .iter()
+            .zip(spans)
+            .map(|(tok, (start, end))| TokenInfo {
+                id: tok.id,
+                text: self.tokenizer.token_display(tok.id),
+                start,
+                end,
+                special: self.tokenizer.is_added(tok.id),
+            })
+            .collect();
+        let mut trace = Trace {
+            model: self.model.weights.name.clone(),
+            config: cfg.clone(),
+            score_divisor: self.model.score_divisor(&options),
+            options,
+            total_tokens: window.total_tokens,
+            dropped_tokens: window.dropped_tokens,
+            max_tokens: window.max_tokens,
+            text_cut: 0,
+            notice: window.notice,
+            trace_bytes: budget::cost(cfg, t as u64).map_or(usize::MAX, |c| c.trace_bytes as usize),
+            tokens,
+            token_embeddings: forward.token_embeddings,
+            position_embeddings: forward.position_embeddings,
+            embeddings: forward.embeddings,
+            layers: forward.layers,
+            predict,
+            map,
+            neighbours,
+        };
         trace.cut_text(cut, MAX_TEXT_UNITS);
         Ok(trace)
     }
 
+    /// The tokens one analysis of `text` reads: the last `max_tokens` (the context, or fewer if the
+    /// work budget says so), the start token first if the model has one, then the end of the text.
+    fn window(&self, text: &str) -> Result<Window, AnalyzeError> {
+        let cfg = self.model.config();
+        let max_tokens = budget::window(cfg);
+        if max_tokens == 0 {
+            return Err(AnalyzeError::Budget(budget::over_budget(cfg, 1)));
+        }
+        let all = self.tokenizer.encode(text);
+        if all.is_empty() {
+            return Err(AnalyzeError::Empty);
+        }
+        let starts = usize::from(cfg.bos_id.is_some());
+        if max_tokens <= starts {
+            return Err(AnalyzeError::Budget(budget::over_budget(cfg, 1 + starts)));
+        }
+        let dropped = all.len().saturating_sub(max_tokens - starts);
+        // the start token: zero-width, just before the first token of the text that is kept
+        let start = cfg.bos_id.map(|id| Token { id, start: all[dropped].start, end: all[dropped].start });
+        let tokens: Vec<Token> = start.into_iter().chain(all[dropped..].iter().copied()).collect();
+        // the budget, not the context, left tokens out: say why
+        let wanted = (all.len() + starts).min(cfg.context);
+        let notice = (wanted > tokens.len()).then(|| {
+            let kept = message::thousands(tokens.len() as u64);
+            format!("{}: only the last {kept} tokens are analysed", budget::over_budget(cfg, wanted))
+        });
+        Ok(Window { total_tokens: all.len() + starts, dropped_tokens: dropped, max_tokens, notice, tokens })
+    }
 
     /// The most tokens one analysis reads: the context, or fewer if the work budget says so.
     pub fn max_tokens(&self) -> usize {
@@ -178,6 +266,16 @@ impl Engine {
         let n = self.tokenizer.encode(text_tail(text).0).len();
         n + usize::from(n > 0 && self.model.config().bos_id.is_some())
     }
+}
+
+/// The tokens one analysis reads, and how they relate to the whole text (`Trace`'s fields of the
+/// same names).
+struct Window {
+    tokens: Vec<Token>,
+    total_tokens: usize,
+    dropped_tokens: usize,
+    max_tokens: usize,
+    notice: Option<String>,
 }
 
 /// The most text one analysis reads, in UTF-16 code units (JavaScript's string length): longer texts
@@ -207,4 +305,34 @@ pub fn text_tail(text: &str) -> (&str, usize) {
         return (text, 0);
     }
     (&text[start..], head.encode_utf16().count())
+}
+
+/// Converts byte spans of `text` (in order, on char boundaries) to UTF-16 code-unit spans.
+fn utf16_spans(text: &str, spans: impl Iterator<Item = (usize, usize)>) -> Vec<(usize, usize)> {
+    let mut chars = text.char_indices().peekable();
+    let mut units = 0usize;
+    let mut at = |byte: usize| {
+        while let Some(&(i, c)) = chars.peek() {
+            if i >= byte {
+                break;
+            }
+            units += c.len_utf16();
+            chars.next();
+        }
+        units
+    };
+    spans.map(|(s, e)| (at(s), at(e))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_spans_count_surrogate_pairs() {
+        let text = "a🦊é";
+        // bytes: a=0..1, 🦊=1..5, é=5..7; UTF-16: a=0..1, 🦊=1..3, é=3..4
+        let spans = utf16_spans(text, [(0, 1), (1, 5), (5, 7)].into_iter());
+        assert_eq!(spans, vec![(0, 1), (1, 3), (3, 4)]);
+    }
 }

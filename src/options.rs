@@ -4,9 +4,11 @@
 //! with too. [`Options::key`] is the canonical form that JavaScript's trace cache is keyed on, so two
 //! option objects share a cache entry exactly when the engine would compute the same trace.
 
-use crate::model::{AnalyzeError, Config};
+use crate::config::Config;
+use crate::json::quote;
+use crate::message::float_text;
+use crate::model::AnalyzeError;
 use crate::trace::Options;
-use crate::weights::float_text;
 
 /// The option names, in the order messages list them.
 pub const NAMES: [&str; 7] = ["scale", "causal", "disabled_heads", "temperature", "predict_position", "top_k", "neighbours"];
@@ -48,7 +50,7 @@ impl Value {
             Value::String(s) => {
                 let short: String = s.chars().take(40).collect();
                 let more = if short.len() < s.len() { "…" } else { "" };
-                format!("a string ({}{more})", crate::tokenizer::json::quote(&short))
+                format!("a string ({}{more})", quote(&short))
             }
             Value::Array(items) => format!("an array of {}", items.len()),
             Value::LongArray(n) => format!("an array of {n}"),
@@ -172,8 +174,8 @@ fn temperature(v: &Value) -> Result<f32, AnalyzeError> {
 }
 
 impl Options {
-    /// Checks every option against the model's dimensions (`predict_position` against the number of
-    /// tokens is checked by the analysis, which knows it).
+    /// Checks every option against the model's dimensions (a `predict_position` past the tokens of
+    /// the text means the last token: the analysis, which knows them, says so in `Trace::options`).
     pub fn check(&self, c: &Config) -> Result<(), AnalyzeError> {
         let t = f64::from(self.temperature);
         if !(MIN_TEMPERATURE as f32..=MAX_TEMPERATURE as f32).contains(&self.temperature) {
@@ -198,14 +200,6 @@ impl Options {
             )));
         }
         Ok(())
-    }
-
-    /// `predict_position` against the `t` tokens analysed.
-    pub fn check_position(&self, t: usize) -> Result<(), AnalyzeError> {
-        match self.predict_position.filter(|&p| p >= t) {
-            Some(p) => Err(bad(format!("`predict_position` must be a token index below {t}, found {p}"))),
-            None => Ok(()),
-        }
     }
 
     /// The same options with `disabled_heads` sorted and without repeats (a set: order and repeats

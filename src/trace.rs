@@ -6,7 +6,8 @@
 
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use crate::model::Config;
+use crate::config::Config;
+use crate::message::thousands;
 
 /// A row-major f32 matrix. In JS it arrives as `{ shape: [rows, cols], data: Float32Array }`.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -58,6 +59,11 @@ impl Serialize for Matrix {
 /// f32 data: a `Float32Array` when serialised for JS by serde-wasm-bindgen, a plain sequence elsewhere.
 struct F32s<'a>(&'a [f32]);
 
+/// A `Vec<f32>` field as [`F32s`] (`#[serde(serialize_with = "f32s")]`).
+fn f32s<S: Serializer>(v: &[f32], s: S) -> Result<S::Ok, S::Error> {
+    F32s(v).serialize(s)
+}
+
 impl Serialize for F32s<'_> {
     #[cfg(target_arch = "wasm32")]
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -81,7 +87,8 @@ pub struct Options {
     pub disabled_heads: Vec<(usize, usize)>,
     /// Softmax temperature τ for the next-token prediction (> 0).
     pub temperature: f32,
-    /// Which position predicts (default: the last token).
+    /// Which position predicts: a token index below the context (default: the last token). Past the
+    /// tokens of a shorter text, the last token predicts (`Trace::options` then says null).
     pub predict_position: Option<usize>,
     /// How many next-token candidates to list.
     pub top_k: usize,
@@ -133,7 +140,17 @@ pub struct HeadTrace {
     pub scores: Matrix,  // (T, T)   Q_h · K_hᵀ (rotated, in a rotary model)
     pub scaled: Matrix,  // (T, T)   scores / √Dh (or scores, if scaling is switched off)
     pub masked: Matrix,  // (T, T)   scaled with −∞ where key > query (unless the mask is switched off)
+    /// (T) max_k masked[q, k]: what the softmax of row q subtracts first.
+    #[serde(serialize_with = "f32s")]
+    pub masked_row_max: Vec<f32>,
+    /// (T) Σ_k exp(masked[q, k] − masked_row_max[q]): what it then divides by (so
+    /// exp(masked[q, k] − max) = weights[q, k] · masked_row_sum_exp[q]).
+    #[serde(serialize_with = "f32s")]
+    pub masked_row_sum_exp: Vec<f32>,
     pub weights: Matrix, // (T, T)   softmax of each row of masked
+    /// (T) Σ_k weights[q, k] (1 up to rounding).
+    #[serde(serialize_with = "f32s")]
+    pub weights_row_sum: Vec<f32>,
     pub mixed: Matrix,   // (T, Dh)  weights · V_h
     pub delta: Matrix,   // (T, D)   mixed · W_O[h, :]: this head's share of ΔE
 }
@@ -207,7 +224,12 @@ pub struct Neighbours {
 pub struct Trace {
     pub model: String,
     pub config: Config,
+    /// The options as applied: canonical (`Options::canonical`), and `predict_position` null when the
+    /// position asked for is past the tokens analysed (a text shorter than the one it was chosen for):
+    /// the last token then predicts.
     pub options: Options,
+    /// What the scaling step divided every head's scores by: √d_head, or 1 with scaling switched off.
+    pub score_divisor: f32,
     /// Tokens in the whole input, the start token included (if the model has one); only the last
     /// `context` are analysed (the start token and the last `context − 1` of the text).
     pub total_tokens: usize,
@@ -249,8 +271,8 @@ impl Trace {
         }
         let said = format!(
             "the text is longer than {} characters: only its last {} were read",
-            crate::budget::thousands(limit as u64),
-            crate::budget::thousands(limit as u64)
+            thousands(limit as u64),
+            thousands(limit as u64)
         );
         self.notice = Some(match self.notice.take() {
             Some(n) => format!("{said}; {n}"),

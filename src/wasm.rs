@@ -127,7 +127,7 @@ impl Explorer {
         #[derive(Serialize)]
         struct Info<'a> {
             name: &'a str,
-            config: &'a crate::model::Config,
+            config: &'a crate::config::Config,
             heads: Option<&'a crate::heads::HeadProfile>,
             max_tokens: usize,
         }

@@ -23,9 +23,20 @@
 
 use std::fmt;
 
-use crate::tokenizer::json::{quote, Json};
+mod data;
+mod header;
+mod save;
 
-use crate::model::{Config, Layer, Mlp, Norm, Positions, Weights};
+use crate::config::{Config, Positions};
+use crate::json::Json;
+use crate::message::float_text;
+use data::{check_tiling, expand};
+use header::{kind, read_entry, read_metadata, RawEntry};
+pub use save::save;
+use crate::model::{Layer, Mlp, Norm, Weights};
+
+/// IEEE binary16 → f32, exactly (the quantised kernels' conversion, shared).
+pub use crate::kernels::quant::f16_to_f32;
 
 /// The `format` metadata value this reader understands.
 pub const FORMAT: &str = "attention-explorer/1";
@@ -232,153 +243,240 @@ pub fn check_config(c: &Config) -> Result<(), WeightsError> {
     Ok(())
 }
 
-/// `x` for a message, without the float-formatting machinery of `{}` (about 20 KB of wasm): `NaN`,
-/// `inf`, `-inf`, an integer as `-1`, anything else to 7 significant digits as `1.5e-5`.
-pub(crate) fn float_text(x: f32) -> String {
-    if x.is_nan() {
-        return "NaN".into();
-    }
-    let sign = if x.is_sign_negative() { "-" } else { "" };
-    let magnitude = f64::from(x).abs();
-    if magnitude.is_infinite() {
-        return format!("{sign}inf");
-    }
-    if magnitude.fract() == 0.0 && magnitude < 1e15 {
-        return format!("{sign}{}", magnitude as u64);
-    }
-    // scale into [1, 10) by powers of ten (exact enough for 7 digits), then round
-    let (mut m, mut exponent) = (magnitude, 0i32);
-    while m >= 10.0 {
-        m /= 10.0;
-        exponent += 1;
-    }
-    while m < 1.0 {
-        m *= 10.0;
-        exponent -= 1;
-    }
-    let mut digits = (m * 1e6).round() as u64;
-    if digits >= 10_000_000 {
-        digits /= 10;
-        exponent += 1;
-    }
-    while digits % 10 == 0 && digits >= 10 {
-        digits /= 10;
-    }
-    let text = digits.to_string();
-    let (first, rest) = text.split_at(1);
-    let point = if rest.is_empty() { "" } else { "." };
-    format!("{sign}{first}{point}{rest}e{exponent}")
+/// Where a tensor's values live in [`Weights`], for reading and for writing: a field of the weights,
+/// of every layer, or of every layer's MLP.
+#[derive(Clone, Copy)]
+enum Place {
+    Model(fn(&Weights) -> &[f32], fn(&mut Weights) -> &mut Vec<f32>),
+    Layer(fn(&Layer) -> &[f32], fn(&mut Layer) -> &mut Vec<f32>),
+    Mlp(fn(&Mlp) -> &[f32], fn(&mut Mlp) -> &mut Vec<f32>),
 }
 
-/// The tensors of one layer, after its `layers.{i}.` prefix, in file order; the last six exist only
-/// with an MLP (`d_mlp` > 0).
-const LAYER: [&str; 12] = [
-    "ln1.weight",
-    "ln1.bias",
-    "attn.w_q",
-    "attn.w_k",
-    "attn.w_v",
-    "attn.w_o",
-    "ln2.weight",
-    "ln2.bias",
-    "mlp.w_in",
-    "mlp.b_in",
-    "mlp.w_out",
-    "mlp.b_out",
+/// `place!(Layer: ln1.weight)`: a field path written once, for reading and for writing.
+macro_rules! place {
+    ($scope:ident: $($field:ident).+) => {
+        Place::$scope(|x| &x.$($field).+[..], |x| &mut x.$($field).+)
+    };
+}
+
+/// One kind of tensor in a weights file (model/FORMAT.md): its name (after `layers.{i}.` for a
+/// tensor of every layer), its shape from the config, which configs have it, and its place.
+struct TensorKind {
+    name: &'static str,
+    shape: fn(&Config) -> Vec<usize>,
+    when: fn(&Config) -> bool,
+    place: Place,
+}
+
+impl TensorKind {
+    fn per_layer(&self) -> bool {
+        !matches!(self.place, Place::Model(..))
+    }
+}
+
+fn always(_: &Config) -> bool {
+    true
+}
+fn learned(c: &Config) -> bool {
+    c.positions == Positions::Learned
+}
+fn with_mlp(c: &Config) -> bool {
+    c.d_mlp > 0
+}
+/// n_heads·d_head (= d_model for a checked config; saturating keeps an unchecked one from wrapping).
+fn hd(c: &Config) -> usize {
+    c.n_heads.saturating_mul(c.d_head)
+}
+
+/// Every tensor of the format, in file order: the model's own before the layers (`tok_emb`,
+/// `pos_emb`), each layer's in turn (`layers.{i}.…`, contiguous here), the final norm after. It
+/// drives the required list, the index of a name, assembly and saving.
+const TENSORS: [TensorKind; 16] = [
+    TensorKind { name: "tok_emb", shape: |c| vec![c.vocab_size, c.d_model], when: always, place: place!(Model: tok_emb) },
+    TensorKind { name: "pos_emb", shape: |c| vec![c.context, c.d_model], when: learned, place: place!(Model: pos_emb) },
+    TensorKind { name: "ln1.weight", shape: |c| vec![c.d_model], when: always, place: place!(Layer: ln1.weight) },
+    TensorKind { name: "ln1.bias", shape: |c| vec![c.d_model], when: always, place: place!(Layer: ln1.bias) },
+    TensorKind { name: "attn.w_q", shape: |c| vec![c.d_model, hd(c)], when: always, place: place!(Layer: w_q) },
+    TensorKind { name: "attn.w_k", shape: |c| vec![c.d_model, hd(c)], when: always, place: place!(Layer: w_k) },
+    TensorKind { name: "attn.w_v", shape: |c| vec![c.d_model, hd(c)], when: always, place: place!(Layer: w_v) },
+    TensorKind { name: "attn.w_o", shape: |c| vec![hd(c), c.d_model], when: always, place: place!(Layer: w_o) },
+    TensorKind { name: "ln2.weight", shape: |c| vec![c.d_model], when: with_mlp, place: place!(Mlp: ln.weight) },
+    TensorKind { name: "ln2.bias", shape: |c| vec![c.d_model], when: with_mlp, place: place!(Mlp: ln.bias) },
+    TensorKind { name: "mlp.w_in", shape: |c| vec![c.d_model, c.d_mlp], when: with_mlp, place: place!(Mlp: w_in) },
+    TensorKind { name: "mlp.b_in", shape: |c| vec![c.d_mlp], when: with_mlp, place: place!(Mlp: b_in) },
+    TensorKind { name: "mlp.w_out", shape: |c| vec![c.d_mlp, c.d_model], when: with_mlp, place: place!(Mlp: w_out) },
+    TensorKind { name: "mlp.b_out", shape: |c| vec![c.d_model], when: with_mlp, place: place!(Mlp: b_out) },
+    TensorKind { name: "ln_f.weight", shape: |c| vec![c.d_model], when: always, place: place!(Model: ln_f.weight) },
+    TensorKind { name: "ln_f.bias", shape: |c| vec![c.d_model], when: always, place: place!(Model: ln_f.bias) },
 ];
 
-/// Every tensor a config requires, with its shape, in the order FORMAT.md lists them (`pos_emb` only
-/// with learned positions).
-pub fn required_tensors(c: &Config) -> Vec<(String, Vec<usize>)> {
-    // n_heads·d_head = d_model for a checked config; saturating keeps an unchecked one from wrapping
-    let (v, d, f, hd) = (c.vocab_size, c.d_model, c.d_mlp, c.n_heads.saturating_mul(c.d_head));
-    let mut out = vec![("tok_emb".to_string(), vec![v, d])];
-    if c.positions == Positions::Learned {
-        out.push(("pos_emb".to_string(), vec![c.context, d]));
-    }
-    // one loop over the LAYER table rather than twelve pushes: the same list in less code
-    let per_layer = if f > 0 { 12 } else { 6 };
-    for i in 0..c.n_layers {
-        for (k, suffix) in LAYER[..per_layer].iter().enumerate() {
-            let shape = match k {
-                2..=4 => vec![d, hd],
-                5 => vec![hd, d],
-                8 => vec![d, f],
-                9 => vec![f],
-                10 => vec![f, d],
-                _ => vec![d], // the norms' weight and bias, the MLP's output bias
-            };
-            out.push((format!("layers.{i}.{suffix}"), shape));
+/// One tensor of a file: its kind (an index into [`TENSORS`]) and, for a tensor of every layer, the
+/// layer (0 otherwise).
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    kind: usize,
+    layer: usize,
+}
+
+/// The tensors one config has, in file order, and where each kind's first one is: slot
+/// `first[kind] + layer · per_layer` holds that kind for that layer.
+struct Table {
+    slots: Vec<Slot>,
+    first: [Option<usize>; TENSORS.len()],
+    per_layer: usize,
+    n_layers: usize,
+}
+
+impl Table {
+    fn new(c: &Config) -> Table {
+        let present: Vec<usize> = (0..TENSORS.len()).filter(|&k| (TENSORS[k].when)(c)).collect();
+        let layer_kinds: Vec<usize> = present.iter().copied().filter(|&k| TENSORS[k].per_layer()).collect();
+        let mut table = Table { slots: Vec::new(), first: [None; TENSORS.len()], per_layer: layer_kinds.len(), n_layers: c.n_layers };
+        for &kind in &present {
+            if !TENSORS[kind].per_layer() {
+                table.first[kind] = Some(table.slots.len());
+                table.slots.push(Slot { kind, layer: 0 });
+            } else if layer_kinds.first() == Some(&kind) {
+                for layer in 0..c.n_layers {
+                    for &kind in &layer_kinds {
+                        table.first[kind].get_or_insert(table.slots.len());
+                        table.slots.push(Slot { kind, layer });
+                    }
+                }
+            }
         }
+        table
     }
-    out.push(("ln_f.weight".to_string(), vec![d]));
-    out.push(("ln_f.bias".to_string(), vec![d]));
-    out
+
+    /// The slot of tensor `name`, if the config has it. A layer number must be canonical decimal
+    /// (digits, no leading zero) and below `n_layers`.
+    fn index(&self, name: &str) -> Option<usize> {
+        let (layer, suffix) = match name.strip_prefix("layers.") {
+            Some(rest) => {
+                let (number, suffix) = rest.split_once('.')?;
+                let canonical = !number.is_empty()
+                    && number.bytes().all(|b| b.is_ascii_digit())
+                    && (number == "0" || !number.starts_with('0'));
+                if !canonical {
+                    return None;
+                }
+                let layer = number.bytes().try_fold(0usize, |acc, d| acc.checked_mul(10)?.checked_add(usize::from(d - b'0')));
+                (Some(layer.filter(|&i| i < self.n_layers)?), suffix)
+            }
+            None => (None, name),
+        };
+        let kind = TENSORS.iter().position(|t| t.name == suffix && t.per_layer() == layer.is_some())?;
+        Some(self.first[kind]? + layer.unwrap_or(0) * self.per_layer)
+    }
+
+    /// Every slot's full name and shape.
+    fn named(&self, c: &Config) -> Vec<(String, Vec<usize>)> {
+        self.slots.iter().map(|s| (slot_name(*s), (TENSORS[s.kind].shape)(c))).collect()
+    }
+}
+
+fn slot_name(s: Slot) -> String {
+    let kind = &TENSORS[s.kind];
+    if kind.per_layer() {
+        format!("layers.{}.{}", s.layer, kind.name)
+    } else {
+        kind.name.to_string()
+    }
+}
+
+/// Every tensor a config requires, with its shape, in file order (`pos_emb` only with learned
+/// positions, the MLP's only with `d_mlp` > 0).
+pub fn required_tensors(c: &Config) -> Vec<(String, Vec<usize>)> {
+    Table::new(c).named(c)
 }
 
 /// Reads and validates a safetensors weights file and expands every tensor to f32.
 pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
     // 1. the length prefix
-    let prefix: [u8; 8] = match bytes.get(..8).and_then(|s| s.try_into().ok()) {
-        Some(p) => p,
-        None => return Err(WeightsError::TooShort { len: bytes.len() }),
-    };
-    let declared = u64::from_le_bytes(prefix);
-    let available = bytes.len() - 8;
-    let header_len = match usize::try_from(declared) {
-        Ok(n) if declared <= MAX_HEADER_BYTES && n <= available => n,
-        _ => return Err(WeightsError::HeaderLength { declared, available }),
-    };
-    let (header_bytes, data) = bytes[8..].split_at(header_len);
+    let (header_bytes, data) = split_header(bytes)?;
 
     // 2. the header and its metadata
     let header = Json::parse(header_bytes).map_err(WeightsError::HeaderJson)?;
     let Some(members) = header.as_object() else {
-        return Err(WeightsError::Header(format!(
-            "expected a JSON object, found {}",
-            kind(&header)
-        )));
+        return Err(WeightsError::Header(format!("expected a JSON object, found {}", kind(&header))));
     };
     if members.iter().filter(|(k, _)| k == "__metadata__").count() > 1 {
-        return Err(WeightsError::Header(
-            "expected each name once, found `__metadata__` twice".into(),
-        ));
+        return Err(WeightsError::Header("expected each name once, found `__metadata__` twice".into()));
     }
     let (config, name) = read_metadata(header.get("__metadata__"))?;
     check_config(&config)?;
     // before any tensor is read: a model none of whose analyses fits the work budget is no use
     crate::budget::check_model(&config).map_err(WeightsError::Config)?;
 
-    // 3. every tensor entry, stored at its index in `required` (scales in `scales`)
-    let required = required_tensors(&config);
-    let mut entries: Vec<Option<Entry>> = vec![None; required.len()];
-    let mut scales: Vec<Option<Entry>> = vec![None; required.len()];
+    // 3. every tensor entry, at its slot in the table (an I8 tensor's scale beside it)
+    let table = Table::new(&config);
+    let mut found = Found::new(table.named(&config));
     for (tensor, info) in members.iter().filter(|(k, _)| k != "__metadata__") {
-        let (dtype, shape, begin, end) = read_entry(tensor, info, data.len())?;
+        let index = table.index(tensor.strip_suffix(".scale").unwrap_or(tensor));
+        found.add(tensor, index, read_entry(tensor, info, data.len())?)?;
+    }
+
+    // 4. completeness: every required tensor, each I8 tensor's scale, the data tiled exactly
+    found.check_complete()?;
+    check_tiling(&found.required, &found.entries, &found.scales, data.len())?;
+
+    // 5. expand to f32 and check every value
+    let mut tensors = Vec::with_capacity(found.required.len());
+    for ((tensor, _), (entry, scale)) in found.required.iter().zip(found.entries.iter().zip(&found.scales)) {
+        if let Some(entry) = entry {
+            tensors.push(expand(tensor, entry, scale.as_ref(), data)?);
+        }
+    }
+    Ok(assemble(config, name, &table.slots, tensors))
+}
+
+/// The 8-byte little-endian header length, checked: the header's bytes and the data after them.
+fn split_header(bytes: &[u8]) -> Result<(&[u8], &[u8]), WeightsError> {
+    let prefix: [u8; 8] = match bytes.get(..8).and_then(|s| s.try_into().ok()) {
+        Some(p) => p,
+        None => return Err(WeightsError::TooShort { len: bytes.len() }),
+    };
+    let declared = u64::from_le_bytes(prefix);
+    let available = bytes.len() - 8;
+    match usize::try_from(declared) {
+        Ok(n) if declared <= MAX_HEADER_BYTES && n <= available => Ok(bytes[8..].split_at(n)),
+        _ => Err(WeightsError::HeaderLength { declared, available }),
+    }
+}
+
+/// The header's tensor entries, checked one by one, at their slots (scales at their tensor's slot).
+struct Found {
+    required: Vec<(String, Vec<usize>)>,
+    entries: Vec<Option<Entry>>,
+    scales: Vec<Option<Entry>>,
+}
+
+impl Found {
+    fn new(required: Vec<(String, Vec<usize>)>) -> Found {
+        let n = required.len();
+        Found { required, entries: vec![None; n], scales: vec![None; n] }
+    }
+
+    /// Entry `tensor` (a tensor of slot `index`, or with `.scale` its scale): a known name, once,
+    /// with the exact shape, an allowed dtype and as many bytes as both say.
+    fn add(&mut self, tensor: &str, index: Option<usize>, (dtype, shape, begin, end): RawEntry) -> Result<(), WeightsError> {
         let base = tensor.strip_suffix(".scale");
-        let index = tensor_index(base.unwrap_or(tensor), &config);
         if index.is_none() && base.unwrap_or(tensor) == "pos_emb" {
             return Err(WeightsError::UnexpectedTensor {
-                name: tensor.clone(),
+                name: tensor.to_string(),
                 why: "a model with rotary positions has no position table: config `positions` is \"rope\"",
             });
         }
         let (slot, expected_shape) = match (index, base) {
-            (Some(i), None) => (&mut entries[i], required[i].1.clone()),
-            (Some(i), Some(_)) if required[i].1.len() == 2 => (&mut scales[i], required[i].1[..1].to_vec()),
-            _ => return Err(WeightsError::UnknownTensor { name: tensor.clone() }),
+            (Some(i), None) => (&mut self.entries[i], self.required[i].1.clone()),
+            (Some(i), Some(_)) if self.required[i].1.len() == 2 => (&mut self.scales[i], self.required[i].1[..1].to_vec()),
+            _ => return Err(WeightsError::UnknownTensor { name: tensor.to_string() }),
         };
         if slot.is_some() {
-            return Err(WeightsError::Header(format!(
-                "expected each name once, found `{tensor}` twice"
-            )));
+            return Err(WeightsError::Header(format!("expected each name once, found `{tensor}` twice")));
         }
         if shape.len() != expected_shape.len() || shape.iter().zip(&expected_shape).any(|(&a, &b)| a != b as u64) {
-            return Err(WeightsError::Shape {
-                name: tensor.clone(),
-                expected: expected_shape,
-                found: shape,
-            });
+            return Err(WeightsError::Shape { name: tensor.to_string(), expected: expected_shape, found: shape });
         }
         let dtype = match (dtype.as_str(), base.is_some(), expected_shape.len()) {
             ("F32", _, _) => Dtype::F32,
@@ -390,11 +488,7 @@ pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
                     (false, 2) => "F32, F16 or I8",
                     (false, _) => "F32 or F16 (1-D tensors are never I8)",
                 };
-                return Err(WeightsError::Dtype {
-                    name: tensor.clone(),
-                    expected,
-                    found: dtype,
-                });
+                return Err(WeightsError::Dtype { name: tensor.to_string(), expected, found: dtype });
             }
         };
         // shape × dtype size, checked: the shape equals a config-derived one, and the config is bounded
@@ -402,7 +496,7 @@ pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
         let size = numel.and_then(|n| n.checked_mul(dtype.size()));
         if size != Some(end - begin) {
             return Err(WeightsError::Offsets {
-                name: tensor.clone(),
+                name: tensor.to_string(),
                 detail: format!(
                     "expected {} bytes ({} × {} bytes per {}), found data_offsets [{begin}, {end}] = {} bytes",
                     size.map_or("too many".to_string(), |s| s.to_string()),
@@ -413,94 +507,34 @@ pub fn load(bytes: &[u8]) -> Result<Weights, WeightsError> {
                 ),
             });
         }
-        *slot = Some(Entry {
-            dtype,
-            shape: expected_shape,
-            begin,
-            end,
-        });
+        *slot = Some(Entry { dtype, shape: expected_shape, begin, end });
+        Ok(())
     }
 
-    // 4. completeness: every required tensor, each I8 tensor's scale, the data tiled exactly
-    for ((tensor, shape), (entry, scale)) in required.iter().zip(entries.iter().zip(&scales)) {
-        let Some(entry) = entry else {
-            return Err(WeightsError::MissingTensor {
-                name: tensor.clone(),
-                shape: shape.clone(),
-            });
-        };
-        match (entry.dtype, scale.is_some()) {
-            (Dtype::I8, false) => {
-                return Err(WeightsError::MissingTensor {
-                    name: format!("{tensor}.scale"),
-                    shape: shape.iter().take(1).copied().collect(),
-                });
-            }
-            (Dtype::F32 | Dtype::F16, true) => {
-                return Err(WeightsError::Dtype {
-                    name: tensor.clone(),
-                    expected: "I8 (the file has a scale tensor for it)",
-                    found: entry.dtype.name().to_string(),
-                });
-            }
-            _ => {}
-        }
-    }
-    check_tiling(&required, &entries, &scales, data.len())?;
-
-    // 5. expand to f32 and check every value
-    let mut tensors = Vec::with_capacity(required.len());
-    for ((tensor, _), (entry, scale)) in required.iter().zip(entries.iter().zip(&scales)) {
-        if let Some(entry) = entry {
-            tensors.push(expand(tensor, entry, scale.as_ref(), data)?);
-        }
-    }
-    Ok(assemble(config, name, tensors))
-}
-
-/// The position of tensor `name` in [`required_tensors`]`(c)`, if the config requires it.
-fn tensor_index(name: &str, c: &Config) -> Option<usize> {
-    let per_layer = if c.d_mlp > 0 { 12 } else { 6 };
-    let learned = c.positions == Positions::Learned;
-    let layers_start = 1 + usize::from(learned);
-    let layers_end = c.n_layers.saturating_mul(per_layer).saturating_add(layers_start);
-    match name {
-        "tok_emb" => Some(0),
-        "pos_emb" => learned.then_some(1),
-        "ln_f.weight" => Some(layers_end),
-        "ln_f.bias" => Some(layers_end + 1),
-        _ => {
-            let (number, suffix) = name.strip_prefix("layers.")?.split_once('.')?;
-            // the layer number in canonical decimal: digits, no leading zero
-            let canonical = !number.is_empty()
-                && number.bytes().all(|b| b.is_ascii_digit())
-                && (number == "0" || !number.starts_with('0'));
-            let layer = canonical
-                .then(|| {
-                    number
-                        .bytes()
-                        .try_fold(0usize, |acc, d| acc.checked_mul(10)?.checked_add(usize::from(d - b'0')))
-                })
-                .flatten();
-            match layer {
-                Some(i) if i < c.n_layers => LAYER[..per_layer]
-                    .iter()
-                    .position(|s| *s == suffix)
-                    .map(|k| layers_start + i * per_layer + k),
-                _ => None,
+    /// Every required tensor present, an I8 one with its scale and no other with one.
+    fn check_complete(&self) -> Result<(), WeightsError> {
+        for ((tensor, shape), (entry, scale)) in self.required.iter().zip(self.entries.iter().zip(&self.scales)) {
+            let Some(entry) = entry else {
+                return Err(WeightsError::MissingTensor { name: tensor.clone(), shape: shape.clone() });
+            };
+            match (entry.dtype, scale.is_some()) {
+                (Dtype::I8, false) => {
+                    return Err(WeightsError::MissingTensor {
+                        name: format!("{tensor}.scale"),
+                        shape: shape.iter().take(1).copied().collect(),
+                    });
+                }
+                (Dtype::F32 | Dtype::F16, true) => {
+                    return Err(WeightsError::Dtype {
+                        name: tensor.clone(),
+                        expected: "I8 (the file has a scale tensor for it)",
+                        found: entry.dtype.name().to_string(),
+                    });
+                }
+                _ => {}
             }
         }
-    }
-}
-
-fn kind(v: &Json) -> &'static str {
-    match v {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "an array",
-        Json::Object(_) => "an object",
+        Ok(())
     }
 }
 
@@ -510,457 +544,27 @@ fn shape_text<T: fmt::Display>(shape: &[T]) -> String {
     format!("[{}]", dims.join(", "))
 }
 
-/// Parses the `config` metadata string into a [`Config`]; unknown members are ignored. `positions`
-/// ("learned" or "rope") and `bos_id` are optional: a file without them (format 1 as first written) has
-/// learned positions and no start token; "rope" needs `rope_base`, which "learned" must not have.
-fn parse_config(text: &str) -> Result<Config, String> {
-    let json = Json::parse(text.as_bytes())?;
-    if json.as_object().is_none() {
-        return Err(format!("expected a JSON object, found {}", kind(&json)));
-    }
-    let dim = |key: &str| -> Result<usize, String> {
-        match json.get(key) {
-            None => Err(format!("missing field `{key}`")),
-            Some(v) => v
-                .as_u64()
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or_else(|| format!("field `{key}`: expected a non-negative integer, found {}", v.describe())),
-        }
-    };
-    let (vocab_size, d_model, n_layers) = (dim("vocab_size")?, dim("d_model")?, dim("n_layers")?);
-    let (n_heads, d_head, d_mlp, context) = (dim("n_heads")?, dim("d_head")?, dim("d_mlp")?, dim("context")?);
-    let ln_eps = match json.get("ln_eps") {
-        None => return Err("missing field `ln_eps`".into()),
-        Some(v) => {
-            v.as_f64()
-                .ok_or_else(|| format!("field `ln_eps`: expected a number, found {}", v.describe()))? as f32
-        }
-    };
-    let positions = match json.get("positions") {
-        None => "learned",
-        Some(Json::String(p)) => p.as_str(),
-        Some(v) => return Err(format!("field `positions`: expected \"learned\" or \"rope\", found {}", v.describe())),
-    };
-    let positions = match (positions, json.get("rope_base")) {
-        ("learned", None) => Positions::Learned,
-        ("learned", Some(_)) => return Err("field `rope_base`: expected none with learned positions, found one".into()),
-        ("rope", None) => return Err("missing field `rope_base` (positions \"rope\" needs it)".into()),
-        ("rope", Some(v)) => Positions::Rotary {
-            base: v.as_f64().ok_or_else(|| format!("field `rope_base`: expected a number, found {}", v.describe()))? as f32,
-        },
-        (other, _) => return Err(format!("field `positions`: expected \"learned\" or \"rope\", found {}", quote(other))),
-    };
-    let bos_id = match json.get("bos_id") {
-        None => None,
-        Some(v) => Some(
-            v.as_u64()
-                .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| format!("field `bos_id`: expected a token id (a non-negative integer), found {}", v.describe()))?,
-        ),
-    };
-    Ok(Config {
-        vocab_size,
-        d_model,
-        n_layers,
-        n_heads,
-        d_head,
-        d_mlp,
-        context,
-        ln_eps,
-        positions,
-        bos_id,
-    })
-}
-
-/// `__metadata__`: `format` must be [`FORMAT`], `config` a JSON object string, `name` optional text.
-fn read_metadata(meta: Option<&Json>) -> Result<(Config, String), WeightsError> {
-    let meta = match meta {
-        Some(m @ Json::Object(_)) => m,
-        Some(other) => {
-            return Err(WeightsError::Header(format!(
-                "expected `__metadata__` to be an object, found {}",
-                kind(other)
-            )))
-        }
-        None => {
-            return Err(WeightsError::Metadata {
-                key: "format",
-                expected: format!("\"{FORMAT}\""),
-                found: "no `__metadata__` in the header".into(),
-            })
-        }
-    };
-    let string = |key: &'static str| -> Result<Option<&str>, WeightsError> {
-        match meta.get(key) {
-            None => Ok(None),
-            Some(Json::String(s)) => Ok(Some(s.as_str())),
-            Some(other) => Err(WeightsError::Metadata {
-                key,
-                expected: "a string".into(),
-                found: kind(other).into(),
-            }),
-        }
-    };
-    match string("format")? {
-        Some(FORMAT) => {}
-        found => {
-            return Err(WeightsError::Metadata {
-                key: "format",
-                expected: format!("\"{FORMAT}\""),
-                found: found.map_or("nothing".to_string(), quote),
-            })
-        }
-    }
-    let config_text = string("config")?.ok_or_else(|| WeightsError::Metadata {
-        key: "config",
-        expected: "a JSON object with the model's dimensions".into(),
-        found: "nothing".into(),
-    })?;
-    let config = parse_config(config_text).map_err(|e| WeightsError::Metadata {
-        key: "config",
-        expected: "{\"vocab_size\":V,\"d_model\":D,\"n_layers\":L,\"n_heads\":H,\"d_head\":Dh,\"d_mlp\":F,\"context\":C,\"ln_eps\":eps} (optionally \"positions\":\"rope\" with \"rope_base\", and \"bos_id\")".into(),
-        found: format!("{} ({e})", quote(config_text)),
-    })?;
-    let name = string("name")?.unwrap_or("unnamed model").to_string();
-    Ok((config, name))
-}
-
-/// One header entry: `{"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}`, offsets in bounds.
-fn read_entry(name: &str, info: &Json, data_len: usize) -> Result<(String, Vec<u64>, usize, usize), WeightsError> {
-    let bad = |what: String| WeightsError::Header(format!("tensor `{name}`: {what}"));
-    let obj = match info {
-        o @ Json::Object(_) => o,
-        other => {
-            return Err(bad(format!(
-                "expected an object with `dtype`, `shape` and `data_offsets`, found {}",
-                kind(other)
-            )))
-        }
-    };
-    let dtype = match obj.get("dtype") {
-        Some(Json::String(s)) => s.clone(),
-        other => {
-            return Err(bad(format!(
-                "expected `dtype` a string, found {}",
-                other.map_or("nothing", kind)
-            )))
-        }
-    };
-    let numbers = |key: &str| -> Result<Vec<u64>, WeightsError> {
-        match obj.get(key) {
-            Some(Json::Array(items)) => items
-                .iter()
-                .map(|x| {
-                    x.as_u64().ok_or_else(|| {
-                        bad(format!(
-                            "expected `{key}` to hold non-negative integers, found {}",
-                            x.describe()
-                        ))
-                    })
-                })
-                .collect(),
-            other => Err(bad(format!(
-                "expected `{key}` an array of integers, found {}",
-                other.map_or("nothing", kind)
-            ))),
-        }
-    };
-    let shape = numbers("shape")?;
-    let offsets = numbers("data_offsets")?;
-    let [begin, end] = offsets[..] else {
-        return Err(bad(format!(
-            "expected `data_offsets` [begin, end], found {} numbers",
-            offsets.len()
-        )));
-    };
-    let in_bounds = |x: u64| usize::try_from(x).ok().filter(|&x| x <= data_len);
-    match (in_bounds(begin), in_bounds(end)) {
-        (Some(b), Some(e)) if b <= e => Ok((dtype, shape, b, e)),
-        _ => Err(WeightsError::Offsets {
-            name: name.to_string(),
-            detail: format!("expected data_offsets within 0..={data_len} with begin ≤ end, found [{begin}, {end}]"),
-        }),
-    }
-}
-
-/// The tensors must cover the data section exactly once, as the safetensors format requires.
-fn check_tiling(
-    required: &[(String, Vec<usize>)],
-    entries: &[Option<Entry>],
-    scales: &[Option<Entry>],
-    data_len: usize,
-) -> Result<(), WeightsError> {
-    // (begin, end, index): index < n is a tensor, n + i is the scale of tensor i
-    let n = entries.len();
-    let mut spans: Vec<(usize, usize, usize)> = Vec::with_capacity(2 * n);
-    for (i, e) in entries.iter().enumerate() {
-        spans.extend(e.as_ref().map(|e| (e.begin, e.end, i)));
-    }
-    for (i, e) in scales.iter().enumerate() {
-        spans.extend(e.as_ref().map(|e| (e.begin, e.end, n + i)));
-    }
-    // insertion sort: files list their tensors in data order, so this is one pass for them (and
-    // it keeps the sort machinery of `sort_unstable`, several KB of wasm, out of the module)
-    for i in 1..spans.len() {
-        let mut j = i;
-        while j > 0 && spans[j - 1] > spans[j] {
-            spans.swap(j - 1, j);
-            j -= 1;
-        }
-    }
-    let name = |index: usize| match required.get(index) {
-        Some((tensor, _)) => tensor.clone(),
-        None => format!("{}.scale", required.get(index - n).map_or("", |(t, _)| t.as_str())),
-    };
-    // overlaps first (the more specific fault), then holes
-    for pair in spans.windows(2) {
-        if let [(b0, e0, first), (b1, e1, second)] = *pair {
-            if b1 < e0 {
-                return Err(WeightsError::Offsets {
-                    name: name(second),
-                    detail: format!(
-                        "expected its bytes not to overlap another tensor's, found [{b1}, {e1}] overlapping `{}` at [{b0}, {e0}]",
-                        name(first)
-                    ),
-                });
-            }
-        }
-    }
-    let mut covered = 0usize;
-    let mut previous = None;
-    for &(begin, end, index) in &spans {
-        if begin > covered {
-            return Err(WeightsError::Offsets {
-                name: name(index),
-                detail: format!(
-                    "expected it to start where the previous tensor ends ({covered}), found a gap: data bytes {covered}..{begin} belong to no tensor"
-                ),
-            });
-        }
-        covered = end;
-        previous = Some(index);
-    }
-    if covered != data_len {
-        return Err(WeightsError::Offsets {
-            name: previous.map_or_else(String::new, name),
-            detail: format!(
-                "expected the tensors to cover all {data_len} data bytes, found the last one ending at {covered}"
-            ),
-        });
-    }
-    Ok(())
-}
-
-/// Converts an IEEE 754 binary16 value to f32 (exactly: every f16 is an f32).
-pub fn f16_to_f32(h: u16) -> f32 {
-    let negative = h & 0x8000 != 0;
-    let exponent = u32::from((h >> 10) & 0x1f);
-    let mantissa = u32::from(h & 0x3ff);
-    let magnitude = match exponent {
-        0 => mantissa as f32 * f32::from_bits(0x3380_0000), // subnormal: mantissa × 2⁻²⁴
-        31 => f32::from_bits(0x7f80_0000 | (mantissa << 13)), // ∞ or NaN
-        _ => f32::from_bits(((exponent + 112) << 23) | (mantissa << 13)),
-    };
-    if negative {
-        -magnitude
-    } else {
-        magnitude
-    }
-}
-
-fn f32s(bytes: &[u8]) -> Vec<f32> {
-    bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
-
-/// Expands one tensor to f32 (F16 exactly, I8 as `q as f32 * scale[row]`) and checks it is finite.
-fn expand(name: &str, entry: &Entry, scale: Option<&Entry>, data: &[u8]) -> Result<Vec<f32>, WeightsError> {
-    let slice = |e: &Entry| data.get(e.begin..e.end).unwrap_or(&[]);
-    let values = match (entry.dtype, scale) {
-        (Dtype::F32, _) => f32s(slice(entry)),
-        (Dtype::F16, _) => slice(entry)
-            .chunks_exact(2)
-            .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))
-            .collect(),
-        (Dtype::I8, Some(scale_entry)) => {
-            let scale = f32s(slice(scale_entry));
-            finite(&format!("{name}.scale"), &scale)?;
-            let cols = entry.shape.get(1).copied().unwrap_or(1).max(1);
-            slice(entry)
-                .chunks_exact(cols)
-                .zip(&scale)
-                .flat_map(|(row, &s)| row.iter().map(move |&q| f32::from(q as i8) * s))
-                .collect()
-        }
-        (Dtype::I8, None) => {
-            return Err(WeightsError::MissingTensor {
-                name: format!("{name}.scale"),
-                shape: entry.shape.iter().take(1).copied().collect(),
-            })
-        }
-    };
-    finite(name, &values)?;
-    Ok(values)
-}
-
-fn finite(name: &str, values: &[f32]) -> Result<(), WeightsError> {
-    match values.iter().position(|v| !v.is_finite()) {
-        None => Ok(()),
-        Some(index) => Err(WeightsError::NonFinite {
-            name: name.to_string(),
-            index,
-            value: values[index],
-        }),
-    }
-}
-
-/// Builds [`Weights`] from the expanded tensors, given in [`required_tensors`] order.
-fn assemble(config: Config, name: String, tensors: Vec<Vec<f32>>) -> Weights {
-    let mut t = tensors.into_iter();
-    let mut next = move || t.next().unwrap_or_default();
-    let tok_emb = next();
-    let pos_emb = if config.positions == Positions::Learned { next() } else { Vec::new() };
-    let layers = (0..config.n_layers)
-        .map(|_| {
-            let ln1 = Norm {
-                weight: next(),
-                bias: next(),
-            };
-            let (w_q, w_k, w_v, w_o) = (next(), next(), next(), next());
-            let mlp = (config.d_mlp > 0).then(|| Mlp {
-                ln: Norm {
-                    weight: next(),
-                    bias: next(),
-                },
-                w_in: next(),
-                b_in: next(),
-                w_out: next(),
-                b_out: next(),
-            });
-            Layer {
-                ln1,
-                w_q,
-                w_k,
-                w_v,
-                w_o,
-                mlp,
-            }
-        })
-        .collect();
-    let ln_f = Norm {
-        weight: next(),
-        bias: next(),
-    };
-    Weights {
+/// Builds [`Weights`] from the expanded tensors, one per slot, each put in its place.
+fn assemble(config: Config, name: String, slots: &[Slot], tensors: Vec<Vec<f32>>) -> Weights {
+    let layer = Layer { mlp: (config.d_mlp > 0).then(Mlp::default), ..Layer::default() };
+    let mut w = Weights {
+        layers: vec![layer; config.n_layers],
         config,
         name,
-        tok_emb,
-        pos_emb,
-        layers,
-        ln_f,
-    }
-}
-
-/// Writes `weights` as a safetensors file in this format, every tensor F32 (for tests and tools).
-pub fn save(weights: &Weights) -> Vec<u8> {
-    let c = &weights.config;
-    let mut values: Vec<&[f32]> = vec![&weights.tok_emb];
-    if c.positions == Positions::Learned {
-        values.push(&weights.pos_emb);
-    }
-    for l in &weights.layers {
-        values.extend([&l.ln1.weight, &l.ln1.bias, &l.w_q, &l.w_k, &l.w_v, &l.w_o].map(Vec::as_slice));
-        if let Some(m) = &l.mlp {
-            values.extend([&m.ln.weight, &m.ln.bias, &m.w_in, &m.b_in, &m.w_out, &m.b_out].map(Vec::as_slice));
+        tok_emb: Vec::new(),
+        pos_emb: Vec::new(),
+        ln_f: Norm::default(),
+    };
+    for (slot, values) in slots.iter().zip(tensors) {
+        match TENSORS[slot.kind].place {
+            Place::Model(_, field) => *field(&mut w) = values,
+            Place::Layer(_, field) => *field(&mut w.layers[slot.layer]) = values,
+            Place::Mlp(_, field) => {
+                if let Some(m) = w.layers[slot.layer].mlp.as_mut() {
+                    *field(m) = values;
+                }
+            }
         }
     }
-    values.extend([weights.ln_f.weight.as_slice(), weights.ln_f.bias.as_slice()]);
-
-    let mut config = format!(
-        "{{\"vocab_size\":{},\"d_model\":{},\"n_layers\":{},\"n_heads\":{},\"d_head\":{},\"d_mlp\":{},\"context\":{},\"ln_eps\":{}",
-        c.vocab_size, c.d_model, c.n_layers, c.n_heads, c.d_head, c.d_mlp, c.context, c.ln_eps
-    );
-    if let Positions::Rotary { base } = c.positions {
-        config.push_str(&format!(",\"positions\":\"rope\",\"rope_base\":{base}"));
-    }
-    if let Some(bos) = c.bos_id {
-        config.push_str(&format!(",\"bos_id\":{bos}"));
-    }
-    config.push('}');
-    let mut header = format!(
-        "{{\"__metadata__\":{{\"format\":{},\"config\":{},\"name\":{}}}",
-        json_string(FORMAT),
-        json_string(&config),
-        json_string(&weights.name)
-    );
-    let mut offset = 0usize;
-    for ((name, shape), v) in required_tensors(c).iter().zip(&values) {
-        let end = offset + v.len() * 4;
-        header.push_str(&format!(
-            ",{}:{{\"dtype\":\"F32\",\"shape\":{},\"data_offsets\":[{offset},{end}]}}",
-            json_string(name),
-            shape_text(shape).replace(' ', "")
-        ));
-        offset = end;
-    }
-    header.push('}');
-    let mut text = header.into_bytes();
-    while !text.len().is_multiple_of(8) {
-        text.push(b' ');
-    }
-    let mut out = Vec::with_capacity(8 + text.len() + offset);
-    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
-    out.extend_from_slice(&text);
-    for v in &values {
-        for x in v.iter() {
-            out.extend_from_slice(&x.to_le_bytes());
-        }
-    }
-    out
-}
-
-/// `s` as a JSON string literal.
-fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::float_text;
-
-    #[test]
-    fn float_text_reads_like_the_number() {
-        for (x, text) in [
-            (-1.0f32, "-1"),
-            (0.0, "0"),
-            (-0.0, "-0"),
-            (16_777_216.0, "16777216"),
-            (1e-5, "1e-5"),
-            (1.5e-7, "1.5e-7"),
-            (0.1, "1e-1"),
-            (-123.456, "-1.23456e2"),
-            (2.5, "2.5e0"),
-            (f32::MAX, "3.402823e38"),
-            (f32::MIN_POSITIVE, "1.175494e-38"),
-            (f32::from_bits(1), "1.401298e-45"),
-            (9.999_999, "9.999999e0"),
-            (f32::NAN, "NaN"),
-            (f32::INFINITY, "inf"),
-            (f32::NEG_INFINITY, "-inf"),
-        ] {
-            assert_eq!(float_text(x), text, "{x:e}");
-        }
-    }
+    w
 }

@@ -9,7 +9,7 @@ use attention_explorer::budget::{self, MAX_PEAK_BYTES, MAX_TRACE_BYTES, MAX_WORK
 use attention_explorer::model::{Config, Layer, Mlp, Model, Norm, Positions, Weights};
 use attention_explorer::tokenizer::Tokenizer;
 use attention_explorer::trace::{Matrix, Options, Trace};
-use attention_explorer::{kernels, weights, Engine};
+use attention_explorer::{kernels, message, weights, Engine};
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
@@ -63,6 +63,13 @@ fn engine_for(c: &Config) -> Engine {
     Engine { model: Model::new(weights_for(c)), tokenizer, heads: None }
 }
 
+/// Every row statistic of a trace's heads, as a (T, 1) matrix.
+fn row_stats(t: &Trace) -> Vec<Matrix> {
+    let heads = t.layers.iter().flat_map(|l| &l.heads);
+    let column = |v: &Vec<f32>| Matrix::from_vec(v.len(), 1, v.clone());
+    heads.flat_map(|h| [column(&h.masked_row_max), column(&h.masked_row_sum_exp), column(&h.weights_row_sum)]).collect()
+}
+
 /// Every matrix of a trace.
 fn matrices(t: &Trace) -> Vec<&Matrix> {
     let mut out = vec![&t.token_embeddings, &t.embeddings];
@@ -90,13 +97,16 @@ fn the_budget_counts_every_byte_of_the_trace() {
     for c in [config(1, 1, 1, 0, 3), config(2, 3, 2, 5, 16), config(3, 2, 4, 0, 64), rotary] {
         let e = engine_for(&c);
         let trace = e.analyze(text, &Options { neighbours: true, ..Options::default() }).expect("analysis");
-        let actual: usize = matrices(&trace).iter().map(|m| m.data.len() * 4).sum();
+        let stats = row_stats(&trace);
+        let mut arrays = matrices(&trace);
+        arrays.extend(&stats);
+        let actual: usize = arrays.iter().map(|m| m.data.len() * 4).sum();
         let t = trace.tokens.len() as u64;
         assert_eq!(trace.trace_bytes, actual, "{c:?}: the trace says it has {} bytes", trace.trace_bytes);
         assert_eq!(budget::cost(&c, t).map(|k| k.trace_bytes as usize), Some(actual), "{c:?}");
-        // every matrix of the trace is one `budget::shapes` lists
+        // every matrix and row statistic of the trace is one `budget::shapes` lists
         let shapes = budget::shapes(&c, t);
-        for m in matrices(&trace) {
+        for m in arrays {
             assert!(
                 shapes.iter().any(|s| s.in_trace && (s.rows, s.cols) == (m.rows as u64, m.cols as u64)),
                 "{c:?}: a {}×{} matrix that budget::shapes does not list",
@@ -140,7 +150,7 @@ fn context_65536_with_a_21846_character_text_is_bounded_and_the_built_in_model_s
     assert!(trace.trace_bytes as u64 <= MAX_TRACE_BYTES);
     let notice = trace.notice.as_deref().expect("the trace says why tokens were left out");
     assert!(
-        notice.contains("65,536 tokens") && notice.contains("the limit is 32 MB") && notice.contains(&format!("only the last {} tokens", budget::thousands(n as u64))),
+        notice.contains("65,536 tokens") && notice.contains("the limit is 32 MB") && notice.contains(&format!("only the last {} tokens", message::thousands(n as u64))),
         "{notice}"
     );
     assert_eq!(trace.layers[0].heads[0].weights.data.len(), n * n);
@@ -181,9 +191,9 @@ fn a_model_no_single_token_fits_is_refused_at_load_before_its_tensors_are_read()
     let header = format!("{{\"__metadata__\":{{\"format\":\"attention-explorer/1\",\"config\":{config:?}}}}}");
     let mut file = (header.len() as u64).to_le_bytes().to_vec();
     file.extend_from_slice(header.as_bytes());
-    let err = Engine::load(&file, TOKENIZER).err().expect("refused at load").to_string();
+    let err = Engine::load(&file, TOKENIZER).expect_err("refused at load").to_string();
     assert!(
-        err.contains("trace for a single token would need 292.3 MB; the limit is 32 MB; no text can be analysed with it"),
+        err.contains("trace for a single token would need 292.5 MB; the limit is 32 MB; no text can be analysed with it"),
         "{err}"
     );
     // the 256 × 64 model at d_model 64: it loads, and reads only a few tokens
@@ -215,11 +225,11 @@ fn a_matrix_whose_size_overflows_usize_is_refused() {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn messages_read_like_numbers() {
-    assert_eq!(budget::thousands(0), "0");
-    assert_eq!(budget::thousands(1_000), "1,000");
-    assert_eq!(budget::thousands(1_234_567), "1,234,567");
-    assert_eq!(budget::bytes(512), "512 bytes");
-    assert_eq!(budget::bytes(32 << 20), "32 MB");
-    assert_eq!(budget::bytes(1536), "1.5 KB");
-    assert_eq!(budget::bytes(u64::MAX), "16 EB");
+    assert_eq!(message::thousands(0), "0");
+    assert_eq!(message::thousands(1_000), "1,000");
+    assert_eq!(message::thousands(1_234_567), "1,234,567");
+    assert_eq!(message::bytes(512), "512 bytes");
+    assert_eq!(message::bytes(32 << 20), "32 MB");
+    assert_eq!(message::bytes(1536), "1.5 KB");
+    assert_eq!(message::bytes(u64::MAX), "16 EB");
 }

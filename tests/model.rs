@@ -1,6 +1,7 @@
 //! The analysis as a whole: windowing, options and ablations, the prediction, the map, offsets.
 //! Runs natively and in headless Chromium, on the built-in model.
 
+use attention_explorer::kernels::SOFTMAX_MAX_REL_ERR;
 use attention_explorer::model::AnalyzeError;
 use attention_explorer::trace::{Options, Trace};
 use attention_explorer::Engine;
@@ -187,4 +188,62 @@ fn the_embedding_map_is_deterministic_and_spread() {
         xs.iter().map(|x| (x - m) * (x - m)).sum::<f32>() / xs.len() as f32
     };
     assert!(spread(0) > 0.0 && spread(1) > 0.0);
+}
+
+/// Issue 12: the numbers the page prints beside the grids come from the engine, not from JavaScript:
+/// each row's max and Σ exp of `masked` (the weights are exp(x − max) / Σ), each row's Σ of
+/// `weights`, and what the scaling step divided by.
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn each_head_carries_its_softmax_numbers_and_the_trace_its_score_divisor() {
+    let e = engine();
+    for (scale, causal) in [(true, true), (false, true), (true, false)] {
+        let tr = analyze(&e, TEXT, Options { scale, causal, ..Options::default() });
+        assert_eq!(tr.score_divisor, if scale { (tr.config.d_head as f32).sqrt() } else { 1.0 });
+        for h in tr.layers.iter().flat_map(|l| &l.heads) {
+            let t = h.weights.rows;
+            assert_eq!((h.masked_row_max.len(), h.masked_row_sum_exp.len(), h.weights_row_sum.len()), (t, t, t));
+            for q in 0..t {
+                let row = h.masked.row(q);
+                let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                assert_eq!(h.masked_row_max[q], max, "row {q}");
+                let sum: f64 = row.iter().map(|&x| (f64::from(x) - f64::from(max)).exp()).sum();
+                let sum_exp = h.masked_row_sum_exp[q];
+                assert!((f64::from(sum_exp) / sum - 1.0).abs() < 1e-6, "row {q}: Σ exp {sum_exp}, recomputed {sum}");
+                // the weights are the softmax kernel's (simd128 in the browser): within its stated error
+                let tol = 2.0 * SOFTMAX_MAX_REL_ERR;
+                for (k, &x) in row.iter().enumerate() {
+                    let exp = (x - max).exp();
+                    let shown = h.weights.at(q, k) * sum_exp;
+                    assert!((shown - exp).abs() <= tol * exp.max(f32::MIN_POSITIVE), "({q}, {k}): weight · Σ = {shown}, exp = {exp}");
+                }
+                let weights: f64 = h.weights.row(q).iter().map(|&w| f64::from(w)).sum();
+                assert_eq!(h.weights_row_sum[q], weights as f32, "row {q}");
+                assert!((h.weights_row_sum[q] - 1.0).abs() < 1e-5);
+            }
+            for (&s, &x) in h.scaled.data.iter().zip(&h.scores.data) {
+                assert!((s * tr.score_divisor - x).abs() <= 1e-5 * x.abs().max(1.0), "scaled {s}, score {x}");
+            }
+        }
+    }
+}
+
+/// A `predict_position` below the context but past the tokens of this text (the page keeps the
+/// position chosen for a longer text): the last token predicts and the trace's options say null, so
+/// JavaScript needs no token count of its own. At or past the context it is refused.
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn a_predict_position_past_the_text_means_the_last_token() {
+    let e = engine();
+    let ctx = e.model.config().context;
+    let text = "the cat sat";
+    let past = analyze(&e, text, Options { predict_position: Some(ctx - 1), ..Options::default() });
+    let t = past.tokens.len();
+    assert!(t < ctx - 1, "{t} tokens");
+    assert_eq!((past.predict.position, past.options.predict_position), (t - 1, None));
+    assert_eq!(past.predict.probs, analyze(&e, text, Options::default()).predict.probs);
+    let second = analyze(&e, text, Options { predict_position: Some(1), ..Options::default() });
+    assert_eq!((second.predict.position, second.options.predict_position), (1, Some(1)));
+    let refused = e.analyze(text, &Options { predict_position: Some(ctx), ..Options::default() }).unwrap_err().to_string();
+    assert!(refused.contains(&format!("below {ctx} (the context), found {ctx}")), "{refused}");
 }

@@ -136,10 +136,12 @@ fn the_key_tells_apart_exactly_the_options_that_differ() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn options_built_in_rust_meet_the_same_checks() {
     let e = Engine::builtin().expect("the built-in model");
-    let msg = |o: Options| e.analyze("the cat sat", &o).err().expect("refused").to_string();
+    let msg = |o: Options| e.analyze("the cat sat", &o).expect_err("refused").to_string();
     assert!(msg(Options { temperature: 1e-30, ..Options::default() }).contains("`temperature` must be a number from 0.01 to 100, found 1e-30"));
     assert!(msg(Options { top_k: usize::MAX, ..Options::default() }).contains("`top_k` must be a whole number from 0 to 100"));
-    assert!(msg(Options { predict_position: Some(3), ..Options::default() }).contains("`predict_position` must be a token index below 3, found 3"));
+    let ctx = e.model.config().context;
+    let past = format!("`predict_position` must be a token index below {ctx} (the context), found {ctx}");
+    assert!(msg(Options { predict_position: Some(ctx), ..Options::default() }).contains(&past));
     let t = e.analyze("the cat sat", &Options { disabled_heads: vec![(1, 0), (0, 1), (1, 0)], ..Options::default() }).expect("valid");
     assert_eq!(t.options.disabled_heads, vec![(0, 1), (1, 0)], "the trace carries the canonical options");
 }

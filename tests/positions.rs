@@ -243,8 +243,10 @@ fn learned_position_models_have_no_start_token_and_nothing_rotated() {
 }
 
 /// FNV-1a (64 bit), fed every number of a trace as its exact bits.
+#[cfg(not(target_arch = "wasm32"))] // the digests are of the scalar kernels' bits
 struct Digest(u64);
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Digest {
     fn bytes(&mut self, b: &[u8]) {
         for &x in b {
@@ -263,6 +265,7 @@ impl Digest {
 
 /// Every number of the trace (ids, spans, counts, every matrix, the prediction, the map, neighbours),
 /// in a fixed order; not the serialised form, so fields added later do not change it.
+#[cfg(not(target_arch = "wasm32"))] // the digests are of the scalar kernels' bits
 fn digest(tr: &Trace, position_embeddings: &Matrix) -> u64 {
     let mut d = Digest(0xcbf2_9ce4_8422_2325);
     d.usize(tr.total_tokens);
@@ -328,6 +331,7 @@ fn a_position_table_in_a_rotary_file_is_refused() {
     );
 }
 
+#[cfg(not(target_arch = "wasm32"))] // the digests are of the scalar kernels' bits
 const TEXTS: [&str; 4] = [
     "The fox watched the road.",
     "a",
@@ -336,6 +340,7 @@ const TEXTS: [&str; 4] = [
     "The bank of the river is not the bank where the farmer keeps his money.",
 ];
 
+#[cfg(not(target_arch = "wasm32"))] // the digests are of the scalar kernels' bits
 fn digests(weights: &[u8]) -> Vec<u64> {
     let engine = Engine::load(weights, TOKENIZER).unwrap_or_else(|e| panic!("the fixture must load: {e}"));
     let options = Options { neighbours: true, disabled_heads: vec![(0, 1)], ..Options::default() };
@@ -351,13 +356,15 @@ fn digests(weights: &[u8]) -> Vec<u64> {
 }
 
 /// Natively (scalar kernels), the traces of both learned-position fixtures are bit for bit those of the
-/// engine before rotary positions and the start token existed (digests recorded at commit fa1f7e6).
+/// engine before rotary positions and the start token existed (digests recorded at commit fa1f7e6;
+/// re-recorded on branch tidy when the embedding map's power iteration ran to convergence, which
+/// moves the map coordinates and nothing else: with the old iteration the fa1f7e6 digests still held).
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn learned_position_traces_are_unchanged() {
     for (name, weights, want) in [
-        ("model.safetensors", TINY, ["1ce1a4072a460668", "a2fb6c76c52b8db9", "4349fae214753c99", "b3ebb01c957964b5", "7edaa6de044957d3", "4b0574b94bed73d6", "76416fa7374c5d08", "58069d586881f92e"]),
-        ("attn_only.safetensors", ATTN_ONLY, ["e2e8af8bb054dca1", "571e0368f98af176", "44429f72e9152439", "84e0f41300e64762", "e1060b8e7abe7669", "1d7ded7eeb14cd56", "1f02d522238223b0", "ce95885483b0e041"]),
+        ("model.safetensors", TINY, ["a5828ffe0f3d7d59", "6ddc2145caa29c60", "e4205fe75fbedfbc", "fdb2503de1703909", "5324c7592072bf4c", "8f12888771abb2f7", "9dd4fdda8256cc1f", "6f94fcd6e00432f5"]),
+        ("attn_only.safetensors", ATTN_ONLY, ["4aaec224a028b4d7", "5dd57743fd8fb8e6", "ebd3bf90625438df", "4b10a430565fce62", "f5faaacbb0b04d87", "ce4aa45c37fb89ec", "101672d3a65aa5f8", "d65f08cff7c9b049"]),
     ] {
         let found: Vec<String> = digests(weights).iter().map(|d| format!("{d:016x}")).collect();
         assert_eq!(found, want, "{name}: the learned-position traces changed");

@@ -35,7 +35,7 @@ fn value(fill: Fill, name: &str, i: usize) -> f32 {
     match fill {
         Fill::Spread(big) => unit * big,
         Fill::Alternating(big) => {
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 big
             } else {
                 -big

@@ -24,6 +24,7 @@ fn message(e: wasm_bindgen::JsError) -> String {
 }
 
 #[wasm_bindgen_test]
+#[allow(clippy::assertions_on_constants)] // a failing test run, not a compile error, is the report wanted
 fn simd128_is_on() {
     assert!(cfg!(target_feature = "simd128"), "the wasm build must enable +simd128 (.cargo/config.toml)");
 }
@@ -59,10 +60,10 @@ fn analyze_returns_plain_objects_with_float32_matrices() {
 fn errors_are_readable_and_the_model_survives_a_bad_load() {
     let mut ex = Explorer::new().expect("built-in model");
     let before = ex.count_tokens(&jstr("hello world"));
-    assert!(message(ex.analyze(&jstr(""), JsValue::UNDEFINED).err().expect("empty text is refused")).contains("nothing to analyse"));
+    assert!(message(ex.analyze(&jstr(""), JsValue::UNDEFINED).expect_err("empty text is refused")).contains("nothing to analyse"));
     let bad = Object::new();
     Reflect::set(&bad, &"temperature".into(), &JsValue::from_str("hot")).expect("set");
-    assert!(message(ex.analyze(&jstr("hi"), bad.into()).err().expect("bad options")).contains("invalid options"));
+    assert!(message(ex.analyze(&jstr("hi"), bad.into()).expect_err("bad options")).contains("invalid options"));
     let opts = |js: &str| js_sys::JSON::parse(js).expect("JSON");
     for (js, says) in [
         (r#"{"tempreature": 2}"#, "unknown option `tempreature`"),
@@ -77,7 +78,7 @@ fn errors_are_readable_and_the_model_survives_a_bad_load() {
     }
     let ok = ex.analyze(&jstr("hi there"), opts(r#"{"predict_position": null, "disabled_heads": [[0, 1]], "top_k": 3}"#)).expect("valid options");
     assert_eq!(js_sys::Array::from(&get(&get(&ok, "predict"), "top")).length(), 3);
-    let err = ex.load(b"not a model", b"{}", None).err().expect("garbage is refused");
+    let err = ex.load(b"not a model", b"{}", None).expect_err("garbage is refused");
     assert!(message(err).contains("weights"));
     assert_eq!(ex.count_tokens(&jstr("hello world")), before, "the previous model is still loaded");
     assert!(ex.analyze(&jstr("still working"), JsValue::UNDEFINED).is_ok());
@@ -198,13 +199,13 @@ fn rotary_traces_reach_javascript_with_every_intermediate() {
     assert_eq!(get(&positions, "base").as_f64(), Some(100.0));
     assert_eq!(get(&get(&info, "config"), "bos_id").as_f64(), Some(0.0));
     assert!(get(&info, "heads").is_null(), "a model loaded without a profile has none");
-    assert_eq!(ex.count_tokens("a"), 2, "the start token counts");
+    assert_eq!(ex.count_tokens(&jstr("a")), 2, "the start token counts");
 
     let golden: serde_json::Value = serde_json::from_str(ROPE_GOLDEN).expect("JSON");
     let tol = golden["tolerance"].as_f64().expect("tolerance") as f32;
     for case in golden["cases"].as_array().expect("cases") {
         let text = case["text"].as_str().expect("text");
-        let trace = ex.analyze(text, JsValue::UNDEFINED).expect("analysis");
+        let trace = ex.analyze(&jstr(text), JsValue::UNDEFINED).expect("analysis");
         let tokens = Array::from(&get(&trace, "tokens"));
         let ids: Vec<f64> = tokens.iter().map(|t| get(&t, "id").as_f64().expect("id")).collect();
         let want: Vec<f64> = case["ids"].as_array().expect("ids").iter().map(|v| v.as_f64().expect("id")).collect();
@@ -238,7 +239,7 @@ fn rotary_traces_reach_javascript_with_every_intermediate() {
 #[wasm_bindgen_test]
 fn learned_traces_have_null_rotations_and_profiles_reach_info() {
     let mut ex = Explorer::from_bytes(include_bytes!("fixtures/tiny/model.safetensors"), TINY_TOKENIZER, None).expect("loads");
-    let trace = ex.analyze("the fox", JsValue::UNDEFINED).expect("analysis");
+    let trace = ex.analyze(&jstr("the fox"), JsValue::UNDEFINED).expect("analysis");
     let head = Array::from(&get(&Array::from(&get(&trace, "layers")).get(0), "heads")).get(0);
     assert!(get(&head, "rotated_queries").is_null() && get(&head, "rotated_keys").is_null());
     assert!(get(&trace, "position_embeddings").is_object());
@@ -260,7 +261,7 @@ fn learned_traces_have_null_rotations_and_profiles_reach_info() {
     assert_eq!(list.length(), 4);
     assert_eq!(get(&list.get(3), "layer").as_f64(), Some(1.0));
     assert_eq!(get(&list.get(0), "self").as_f64().map(|x| (x * 10.0).round()), Some(2.0));
-    let err = ex.load(ROPE, TINY_TOKENIZER, Some(b"{}".to_vec())).err().expect("a profile that does not fit is refused");
+    let err = ex.load(ROPE, TINY_TOKENIZER, Some(b"{}".to_vec())).expect_err("a profile that does not fit is refused");
     assert!(message(err).contains("the head profile cannot be used"));
     assert!(get(&ex.info().expect("info"), "heads").is_object(), "the previous model and profile stay loaded");
 }

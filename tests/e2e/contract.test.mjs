@@ -2,7 +2,7 @@
 // export kind is refused with a message (exportView('pdf') downloaded a PNG), a model's 8 MB name is cut
 // in the credit line and an exported title, a paste that does not fit at the limit (an emoji at 3,999
 // characters) gets the message other over-long pastes get, the T×T controls follow the step modules'
-// own metadata, and numbers the trace carries (engine-numbers.js) are the ones printed.
+// own metadata, and the derived numbers printed (engine-numbers.js) are the ones the trace carries.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -118,12 +118,15 @@ test('the T×T controls follow the step modules’ own metadata', async () => {
   env.assertClean(page);
 });
 
-test('when the trace carries a row’s max, Σexp and Σ, those are the numbers printed', async () => {
+test('the row’s max, Σexp and Σ printed are the ones the trace carries', async () => {
   const page = await env.page('/index.html#step=weights');
   await ready(page);
   const r = await inEl(page, async (el, root) => {
     const head = el.trace.layers[0].heads[0];
     const T = head.weights.shape[0];
+    // the engine computes them (src/model.rs); JavaScript has no arithmetic of its own to fall back on
+    const carried = ['masked_row_max', 'masked_row_sum_exp', 'weights_row_sum'].map((k) => head[k] instanceof Float32Array && head[k].length === T);
+    const divisor = el.trace.score_divisor === Math.fround(Math.sqrt(el.trace.config.d_head));
     // Marked values no arithmetic on the matrices would give: the views must print these.
     head.masked_row_max = Float32Array.from({ length: T }, (_, q) => 100 + q);
     head.masked_row_sum_exp = Float32Array.from({ length: T }, (_, q) => 200 + q);
@@ -138,8 +141,10 @@ test('when the trace carries a row’s max, Σexp and Σ, those are the numbers 
     canvas.dispatchEvent(new PointerEvent('pointermove', { clientX: box.left + c.x, clientY: box.top + c.y, bubbles: true, composed: true }));
     await new Promise((res) => setTimeout(res, 0));
     const sums = [...el.viewSvg().querySelectorAll('text.num.sum')].map((t) => t.textContent);
-    return { T, detail: root.querySelector('.ae-detail').textContent, sums };
+    return { T, carried, divisor, detail: root.querySelector('.ae-detail').textContent, sums };
   });
+  assert.deepEqual(r.carried, [true, true, true], 'each head carries its rows’ max, Σexp and Σ as Float32Arrays of T');
+  assert.equal(r.divisor, true, 'the trace carries √d_head as score_divisor');
   assert.match(r.detail, /with max = 102\.0000/);
   assert.match(r.detail, /Σ over the row = 202\.0000/);
   assert.deepEqual(r.sums, Array.from({ length: r.T }, (_, q) => (30 + q).toFixed(1)));

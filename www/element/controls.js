@@ -178,9 +178,9 @@ function updateTools(el, c) {
   for (const btn of b.layers.querySelectorAll('button')) btn.setAttribute('aria-pressed', String(Number(btn.dataset.layer) === el.layer));
   updateThumbs(el, c);
   if (b.scale) {
-    const o = el._options;
-    b.scale.checked = o.scale;
-    b.causal.checked = o.causal;
+    const o = el._options; // as the page set them: the engine may have refused them (then the view says why)
+    b.scale.checked = o.scale !== false;
+    b.causal.checked = o.causal !== false;
     b.transpose.checked = el.transpose;
     b.viewGrid.setAttribute('aria-pressed', String(el.view === 'grid'));
     b.viewLines.setAttribute('aria-pressed', String(el.view === 'lines'));
@@ -191,8 +191,9 @@ function updateTools(el, c) {
 function updatePrediction(el) {
   const b = el._built, t = el._trace;
   const tau = el._options.temperature;
-  if (Number(b.temperature.value) !== tau) b.temperature.value = String(tau);
-  b.tempOut.textContent = `τ = ${tau.toFixed(2)}`;
+  if (typeof tau === 'number' && Number(b.temperature.value) !== tau) b.temperature.value = String(tau);
+  // the temperature the engine used (none when it refused the options: the view says why)
+  b.tempOut.textContent = t ? `τ = ${t.predict.temperature.toFixed(2)}` : '';
   if (!t) return;
   const n = t.tokens.length;
   const stale = (o, i) => o.value === String(i - 1) && o.textContent !== `#${i - 1} ${t.tokens[i - 1].text}`;
@@ -212,8 +213,9 @@ function updateThumbs(el, c) {
   const t = el._trace;
   const seq = scale('seq', 0, 1);
   const grey = rgba32(200, 200, 204);
+  const off = disabledHeads(el);
   el._thumbs.forEach((x, hd) => {
-    const on = !el._options.disabled_heads.some(([l, hh]) => l === layer && hh === hd);
+    const on = !off.some(([l, hh]) => l === layer && hh === hd);
     x.button.setAttribute('aria-pressed', String(hd === el.head));
     x.button.setAttribute('aria-label', `head ${hd + 1} of layer ${layer + 1}${on ? '' : ' (switched off)'}`);
     x.wrap.classList.toggle('off', !on);
@@ -242,9 +244,12 @@ function headThumb(el, hd) {
   return { wrap, canvas, button, toggle };
 }
 
+/** The heads switched off, as the engine read them ([layer, head] pairs; none while it refuses the options). */
+const disabledHeads = (el) => (el._trace ? el._trace.options.disabled_heads : []);
+
 function setHead(el, hd, on) {
   const l = el.layer;
-  const rest = el._options.disabled_heads.filter(([a, b]) => !(a === l && b === hd));
+  const rest = disabledHeads(el).filter(([a, b]) => !(a === l && b === hd));
   el.options = { disabled_heads: on ? rest : [...rest, [l, hd]] };
 }
 

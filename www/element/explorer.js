@@ -25,6 +25,10 @@ const THEMES = ['light', 'dark', 'auto'];
 
 const registered = new WeakMap();
 
+/** A copy of an options object that cannot throw, whatever a page put in it (arrays copied, pairs too). */
+const copyOptions = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, copyArrays(v)]));
+const copyArrays = (v) => (Array.isArray(v) ? v.map(copyArrays) : v);
+
 // One constructed stylesheet per document: a sheet can only be adopted in the document whose window
 // constructed it, so an element moved into another document (adoptNode, an iframe) gets that document's.
 const sheets = new WeakMap();
@@ -143,17 +147,11 @@ export class AttentionExplorer extends HTMLElement {
 
   // ----- state that has no attribute ----------------------------------------------------------------
 
-  /** Ablations and prediction settings passed to the engine (a copy). */
-  get options() { return structuredClone(this._options); }
+  /** Ablations and prediction settings passed to the engine (a copy). They are passed as they are: the
+   * engine's validator (src/options.rs) checks them, and the view shows its message for any it refuses. */
+  get options() { return copyOptions(this._options); }
   set options(v) {
-    const o = { ...this._options, ...v };
-    this._options = {
-      scale: o.scale !== false,
-      causal: o.causal !== false,
-      disabled_heads: (o.disabled_heads ?? []).map(([l, hd]) => [intAttr(String(l)), intAttr(String(hd))]),
-      temperature: Number(o.temperature) > 0 ? Number(o.temperature) : 1,
-      predict_position: o.predict_position ?? null,
-    };
+    this._options = { ...this._options, ...v };
     this._changed();
   }
 
@@ -207,9 +205,14 @@ export class AttentionExplorer extends HTMLElement {
     this._watchScheme();
     loadEngine().then((engine) => {
       this._engine = engine;
-      // Another model was loaded (engine.load/reset): rebuild for its sizes and re-analyse.
+      // Another model was loaded (engine.load/reset): rebuild for its sizes and re-analyse. Switched-off
+      // heads and the predicting token were chosen among the previous model's heads and tokens: reset them.
       if (this.isConnected && !this._unwatchModel) {
-        this._unwatchModel = engine.onModelChange(() => { this._built = null; this._changed(false); });
+        this._unwatchModel = engine.onModelChange(() => {
+          this._options = { ...this._options, disabled_heads: [], predict_position: null };
+          this._built = null;
+          this._changed(false);
+        });
       }
       this._changed(false);
     }, (err) => this._fail(err));
@@ -295,28 +298,20 @@ export class AttentionExplorer extends HTMLElement {
 
   // ----- analysis -----------------------------------------------------------------------------------
 
-  /** The options the engine gets: the element's, fitted to the loaded model and this text. */
+  /** The options the engine gets: the element's as they are, with the views' own top_k and neighbours. A
+   * predicting position past this text's tokens means the last token (the trace's options then say null). */
   _engineOptions() {
-    const engine = this._engine;
-    const c = engine.info.config;
-    const opts = this._options;
-    let position = opts.predict_position;
-    if (position !== null && position >= Math.min(engine.countTokens(this.text), c.context)) position = null;
-    return {
-      scale: opts.scale, causal: opts.causal,
-      disabled_heads: opts.disabled_heads.filter(([l, hd]) => l < c.n_layers && hd < c.n_heads),
-      temperature: opts.temperature, predict_position: position, top_k: 10,
-      neighbours: this._showAll || this.step === 'update',
-    };
+    return { ...this._options, top_k: 10, neighbours: this._showAll || this.step === 'update' };
   }
 
   _analyze() {
     const engine = this._engine;
     const text = this.text;
     const options = this._engineOptions();
-    const ablated = !options.scale || !options.causal || options.disabled_heads.length > 0;
     try {
       this._trace = engine.analyze(text, options);
+      const o = this._trace.options; // the engine's canonical reading of them
+      const ablated = !o.scale || !o.causal || o.disabled_heads.length > 0;
       this._baseline = ablated ? engine.analyze(text, { ...options, scale: true, causal: true, disabled_heads: [] }) : null;
       this._error = null;
     } catch (e) {
@@ -405,7 +400,7 @@ export class AttentionExplorer extends HTMLElement {
     const parts = [];
     if (c.n_layers > 1) parts.push(`layer ${st.layer + 1} of ${c.n_layers}`);
     if (head) {
-      const off = this._options.disabled_heads.some(([l, hd]) => l === st.layer && hd === st.head);
+      const off = t.options.disabled_heads.some(([l, hd]) => l === st.layer && hd === st.head);
       parts.push(`head ${st.head + 1} of ${c.n_heads}${off ? ' (switched off)' : ''}`);
     }
     return parts.join(', ');

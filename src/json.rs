@@ -1,6 +1,8 @@
-//! A small JSON reader for the two files the engine parses: `tokenizer.json` and the safetensors
-//! header. It exists because `serde_json` (with a derived `Deserialize`) costs about 100 KB of wasm,
-//! two thirds of the shipped module's budget; this one is a few KB.
+//! A small JSON reader for the files the engine parses: `tokenizer.json` (`tokenizer.rs`), the
+//! safetensors header and its `config` (`weights.rs`), and `heads.json` (`heads.rs`). It exists
+//! because `serde_json` (with a derived `Deserialize`) costs about 100 KB of wasm, two thirds of the
+//! shipped module's budget; this one is a few KB. `tests/json.rs` checks it against `serde_json` on
+//! generated documents.
 //!
 //! It follows RFC 8259 (UTF-8 input, no trailing commas, no comments, no NaN), keeps object members
 //! in file order (so duplicate keys can be reported), keeps numbers as their source text (converted
@@ -86,9 +88,14 @@ impl Json {
             .try_fold(0u64, |acc, d| acc.checked_mul(10)?.checked_add(u64::from(d - b'0')))
     }
 
-    /// The number as f64: correctly rounded when its digits fit in 2⁵³ and |exponent| ≤ 22 (the
-    /// classic exact fast path), within an ulp or two otherwise. (A full decimal-to-float parser costs
-    /// about 20 KB of wasm; the only float the engine reads is `ln_eps`.)
+    /// The number as f64, from its first 19 significant digits times a power of ten: correctly
+    /// rounded when those digits fit in 2⁵³ and the power is within ±22 (the classic exact fast path:
+    /// one exact integer, one exact power, one rounding), within 2⁻⁵¹ relative (two units in the last
+    /// place) for any other power within ±22, and within 10⁻¹⁴ relative beyond (the power itself is
+    /// then computed, with a few roundings), give or take a few steps of the smallest subnormal
+    /// below f64's normal range. `tests/json.rs` holds it to these bounds against `serde_json`. (A
+    /// correctly rounded parser costs about 20 KB of wasm; the engine reads a few floats such as
+    /// `ln_eps`, `rope_base` and the head profile's fractions, all on the fast path.)
     pub fn as_f64(&self) -> Option<f64> {
         let Json::Number(text) = self else { return None };
         let (negative, rest) = match text.strip_prefix('-') {
@@ -117,6 +124,7 @@ impl Json {
             }
         };
         let mut mantissa: u64 = 0;
+        let mut significant = 0; // digits in `mantissa`, leading zeros not counted
         let mut seen_point = false;
         if mantissa_text.is_empty() || !mantissa_text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
             return None;
@@ -124,16 +132,16 @@ impl Json {
         for b in mantissa_text.bytes() {
             match b {
                 b'.' => seen_point = true,
-                d => {
-                    if mantissa < (1 << 53) / 10 {
-                        mantissa = mantissa * 10 + u64::from(d - b'0');
-                        if seen_point {
-                            exponent -= 1;
-                        }
-                    } else if !seen_point {
-                        exponent += 1; // digits beyond precision still scale an integer part
+                d if significant < 19 => {
+                    // 19 digits fit in a u64 (10¹⁹ − 1 < 2⁶⁴); the rest change the value by less than 10⁻¹⁸ of it
+                    mantissa = mantissa * 10 + u64::from(d - b'0');
+                    significant += usize::from(mantissa > 0);
+                    if seen_point {
+                        exponent -= 1;
                     }
                 }
+                _ if !seen_point => exponent += 1, // digits beyond the 19th still scale an integer part
+                _ => {}
             }
         }
         let m = mantissa as f64;
