@@ -15,6 +15,10 @@
 //!
 //! Every byte has a token, so any UTF-8 text encodes, and `decode(encode(s)) == s`.
 //!
+//! Two ways in: [`Tokenizer::from_json`] reads a `tokenizer.json`; [`Tokenizer::from_vocab`]
+//! (`tokenizer/vocab.rs`) builds the same machinery from token and merge lists, as a GGUF file's
+//! `tokenizer.ggml.*` metadata gives them.
+//!
 //! **Offsets.** A [`Token`]'s `start..end` is a byte range of the input that is always on char
 //! boundaries: the smallest char-aligned range containing the bytes the token covers. A token holding
 //! only part of a multi-byte char (BPE may split `é` = C3 A9 into two tokens) therefore spans the whole
@@ -30,6 +34,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 mod added;
 pub(crate) mod json;
+mod vocab;
 #[rustfmt::skip]
 mod unicode_tables;
 
@@ -487,12 +492,7 @@ impl Tokenizer {
                 quote(&added[again].0)
             ))
         })?;
-        let mut bytes = Vec::new();
-        let mut spans = Vec::with_capacity(by_id.len());
-        for token in by_id.into_iter().flatten() {
-            spans.push((bytes.len(), bytes.len() + token.len()));
-            bytes.extend_from_slice(&token);
-        }
+        let (bytes, spans) = pack(by_id.into_iter().flatten());
         Ok(Tokenizer {
             bytes,
             spans,
@@ -689,6 +689,17 @@ impl Tokenizer {
             i = sym.next;
         }
     }
+}
+
+/// Every token's bytes concatenated, and each token's span in them, in id order.
+fn pack(tokens: impl Iterator<Item = Vec<u8>>) -> (Vec<u8>, Vec<(usize, usize)>) {
+    let mut bytes = Vec::new();
+    let mut spans = Vec::new();
+    for token in tokens {
+        spans.push((bytes.len(), bytes.len() + token.len()));
+        bytes.extend_from_slice(&token);
+    }
+    (bytes, spans)
 }
 
 /// One BPE symbol: a token covering `len` bytes from `start`, in a doubly linked list by index
