@@ -198,13 +198,13 @@ fn rotary_traces_reach_javascript_with_every_intermediate() {
     assert_eq!(get(&positions, "base").as_f64(), Some(100.0));
     assert_eq!(get(&get(&info, "config"), "bos_id").as_f64(), Some(0.0));
     assert!(get(&info, "heads").is_null(), "a model loaded without a profile has none");
-    assert_eq!(ex.count_tokens("a"), 2, "the start token counts");
+    assert_eq!(ex.count_tokens(&jstr("a")), 2, "the start token counts");
 
     let golden: serde_json::Value = serde_json::from_str(ROPE_GOLDEN).expect("JSON");
     let tol = golden["tolerance"].as_f64().expect("tolerance") as f32;
     for case in golden["cases"].as_array().expect("cases") {
         let text = case["text"].as_str().expect("text");
-        let trace = ex.analyze(text, JsValue::UNDEFINED).expect("analysis");
+        let trace = ex.analyze(&jstr(text), JsValue::UNDEFINED).expect("analysis");
         let tokens = Array::from(&get(&trace, "tokens"));
         let ids: Vec<f64> = tokens.iter().map(|t| get(&t, "id").as_f64().expect("id")).collect();
         let want: Vec<f64> = case["ids"].as_array().expect("ids").iter().map(|v| v.as_f64().expect("id")).collect();
@@ -238,7 +238,7 @@ fn rotary_traces_reach_javascript_with_every_intermediate() {
 #[wasm_bindgen_test]
 fn learned_traces_have_null_rotations_and_profiles_reach_info() {
     let mut ex = Explorer::from_bytes(include_bytes!("fixtures/tiny/model.safetensors"), TINY_TOKENIZER, None).expect("loads");
-    let trace = ex.analyze("the fox", JsValue::UNDEFINED).expect("analysis");
+    let trace = ex.analyze(&jstr("the fox"), JsValue::UNDEFINED).expect("analysis");
     let head = Array::from(&get(&Array::from(&get(&trace, "layers")).get(0), "heads")).get(0);
     assert!(get(&head, "rotated_queries").is_null() && get(&head, "rotated_keys").is_null());
     assert!(get(&trace, "position_embeddings").is_object());
