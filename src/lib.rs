@@ -11,13 +11,18 @@
 //! - [`weights`]: the safetensors reader and validator.
 //! - [`heads`]: a model's measured head profile (what each head does, and its name).
 //! - [`gguf`]: the GGUF reader (metadata, tensors kept quantised) and the Llama model checks.
+//! - [`llama`]: the Llama family's weights (quantised, in place in the file) and forward pass.
+//! - [`llm`]: a large model's engine: analyses whose trace stays inside wasm, a per-head summary,
+//!   and one head and step at a time on request.
 //! - [`tokenizer`]: byte-level BPE that never fails on UTF-8 input.
-//! - `wasm` (wasm32 only): the JavaScript surface, `Explorer`.
+//! - `wasm` (wasm32 only): the JavaScript surface, `Explorer` and `LlmExplorer`.
 
 pub mod budget;
 pub mod gguf;
 pub mod heads;
 pub mod kernels;
+pub mod llama;
+pub mod llm;
 pub mod model;
 pub mod options;
 pub mod tokenizer;

@@ -530,7 +530,7 @@ fn add_bias(x: &mut Matrix, b: &[f32]) {
 
 /// Indices of the `k` largest values, largest first (ties: lower index first). One pass keeping a
 /// sorted list of the best `k`: k is small (≤ a few dozen) next to the vocabulary.
-fn top_indices(x: &[f32], k: usize) -> Vec<usize> {
+pub(crate) fn top_indices(x: &[f32], k: usize) -> Vec<usize> {
     let mut best: Vec<usize> = Vec::with_capacity(k + 1);
     for (i, &v) in x.iter().enumerate() {
         if best.len() == k && best.last().is_none_or(|&j| v.total_cmp(&x[j]).is_le()) {
@@ -544,7 +544,7 @@ fn top_indices(x: &[f32], k: usize) -> Vec<usize> {
 }
 
 /// Converts byte spans of `text` (in order, on char boundaries) to UTF-16 code-unit spans.
-fn utf16_spans(text: &str, spans: impl Iterator<Item = (usize, usize)>) -> Vec<(usize, usize)> {
+pub(crate) fn utf16_spans(text: &str, spans: impl Iterator<Item = (usize, usize)>) -> Vec<(usize, usize)> {
     let mut chars = text.char_indices().peekable();
     let mut units = 0usize;
     let mut at = |byte: usize| {

@@ -12,15 +12,15 @@
 //! control tokens, such as `<|im_start|>`) are literal text, cut out of the input before anything
 //! else, as added tokens are.
 
-use super::{byte_level_bytes, byte_to_char, pack, AddedTokens, IdMap, PairMap, Tokenizer, TokenizerError, MAX_VOCAB};
+use super::{byte_level_bytes, pack, AddedTokens, IdMap, PairMap, Tokenizer, TokenizerError, MAX_VOCAB, NO_TOKEN};
 use crate::tokenizer::json::quote;
 
 impl Tokenizer {
     /// Builds a byte-level BPE tokenizer: `tokens[id]` is token `id`'s string, `special[id]` says
     /// whether it is a special token (matched literally in the text, never made by merges), `merges`
     /// are (left, right) pairs in priority order whose concatenation is a token, and `digits` puts
-    /// `Digits(individual_digits)` before the byte-level split. Every single byte must have an
-    /// ordinary token, so that any text encodes.
+    /// `Digits(individual_digits)` before the byte-level split. A byte that has no ordinary token
+    /// of its own is dropped from any text, as the library drops it (there is no unknown token).
     pub fn from_vocab(tokens: &[&str], special: &[bool], merges: &[(&str, &str)], digits: bool) -> Result<Tokenizer, TokenizerError> {
         let fail = |message: String| Err(TokenizerError::new(message));
         if tokens.len() > MAX_VOCAB || tokens.len() != special.len() {
@@ -63,17 +63,11 @@ impl Tokenizer {
             }
             by_id.push(bytes);
         }
-        let mut byte_ids = [0u32; 256];
+        // a byte with no ordinary token is dropped from the text, as the library drops it
+        let mut byte_ids = [NO_TOKEN; 256];
         for (b, slot) in byte_ids.iter_mut().enumerate() {
-            let byte = b as u8;
-            match ids.get([byte].as_slice()).filter(|&&id| !special[id as usize]) {
-                Some(&id) => *slot = id,
-                None => {
-                    return fail(format!(
-                        "expected a token for every byte, found none for byte 0x{byte:02X} ({})",
-                        quote(byte_to_char(byte).encode_utf8(&mut [0; 4]))
-                    ))
-                }
+            if let Some(&id) = ids.get([b as u8].as_slice()).filter(|&&id| !special[id as usize]) {
+                *slot = id;
             }
         }
         let mut merge_map = PairMap::with_capacity_and_hasher(merges.len(), Default::default());
