@@ -208,7 +208,7 @@ fn explain(k: Option<Cost>, limits: &Limits, t: usize) -> String {
 /// one head and step at a time, `llm.rs`), so the trace limit bounds wasm memory, not a copy in the
 /// JavaScript heap. With SmolLM2-135M (a 98 MB file, held in wasm as it is) that is at most
 /// 98 MB + 112 MB + the tokenizer (~10 MB) of wasm memory, within the 300 MB goal; 64 tokens need
-/// 74 MB of trace and 6.9e9 multiply-adds, the window is 78 tokens.
+/// 71 MB of trace and 7.0e9 multiply-adds; the window is 81 tokens (`tests/llama.rs`).
 pub const LARGE: Limits = Limits { trace_bytes: 96 << 20, peak_bytes: 112 << 20, work: 20_000_000_000 };
 
 /// The side of a head's weights thumbnail for `t` tokens: the weights themselves up to 24 × 24,

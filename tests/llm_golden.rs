@@ -39,3 +39,23 @@ fn the_capital_of_france_is_paris() {
     assert_eq!(s.predict.top[0].text, " Paris");
     assert!(s.predict.top[0].prob > 0.7, "{:?}", s.predict.top[0]);
 }
+
+const PARITY: &str = include_str!("fixtures/smollm2/tokenizer.json");
+
+/// The tokenizer built from the file's metadata gives the Python `tokenizers` library's ids (built
+/// from the same lists, tests/reference/gguf_reference.py --tokenize) for 200 varied texts: digits,
+/// contractions, whitespace runs, scripts, emoji, code, special tokens, bytes the vocabulary lacks.
+#[test]
+fn smollm2_tokenizer_matches_the_library() {
+    let Some(bytes) = smollm2() else { return };
+    let llm = Llm::load(bytes, None).expect("SmolLM2 loads");
+    let parity: serde_json::Value = serde_json::from_str(PARITY).expect("tokenizer.json");
+    let texts = parity["texts"].as_array().expect("texts");
+    let ids = parity["ids"].as_array().expect("ids");
+    assert_eq!(texts.len(), 200);
+    for (text, want) in texts.iter().zip(ids) {
+        let text = text.as_str().expect("a text");
+        let want: Vec<u32> = want.as_array().expect("ids").iter().map(|v| v.as_u64().expect("an id") as u32).collect();
+        assert_eq!(llm.tokenizer.encode_ids(text), want, "{text:?}");
+    }
+}
