@@ -29,6 +29,16 @@ use crate::{text_tail, LoadError, MAX_TEXT_UNITS};
 /// the trace, the tokenizer and the page's own copy).
 pub const MAX_FILE_BYTES: usize = 1 << 30;
 
+/// "expected a GGUF file of at most 1,073,741,824 bytes (1 GB), found 1,073,741,825 bytes".
+pub fn too_large(bytes: usize) -> String {
+    format!(
+        "expected a GGUF file of at most {} bytes ({}), found {} bytes",
+        budget::thousands(MAX_FILE_BYTES as u64),
+        budget::bytes(MAX_FILE_BYTES as u64),
+        budget::thousands(bytes as u64)
+    )
+}
+
 /// A loaded large model and its last analysis.
 #[derive(Clone, Debug)]
 pub struct Llm {
@@ -87,11 +97,7 @@ impl Llm {
     /// optionally, its head profile. The model keeps `file` and reads its quantised weights in place.
     pub fn load(file: Vec<u8>, heads: Option<&[u8]>) -> Result<Llm, LoadError> {
         if file.len() > MAX_FILE_BYTES {
-            return Err(LoadError::Weights(format!(
-                "expected a GGUF file of at most {}, found {}",
-                budget::bytes(MAX_FILE_BYTES as u64),
-                budget::bytes(file.len() as u64)
-            )));
+            return Err(LoadError::Weights(too_large(file.len())));
         }
         let (layout, tokenizer, bos) = {
             let parsed = gguf_llama::load(&file).map_err(|e| LoadError::Weights(e.to_string()))?;

@@ -112,3 +112,13 @@ fn smollm2_fits_the_large_model_budget() {
     let why = budget::llama_over_budget(&c, 82);
     assert!(why.starts_with("this model's trace for 82 tokens would need 97.3 MB; the limit is 96 MB"), "{why}");
 }
+
+/// A file above the limit is refused before it is parsed (natively only: 1 GiB of wasm memory is
+/// not for a test).
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn files_above_the_limit_are_refused_by_size() {
+    let too_big = vec![0u8; attention_explorer::llm::MAX_FILE_BYTES + 1];
+    let e = Llm::load(too_big, None).unwrap_err().to_string();
+    assert_eq!(e, "the weights file cannot be used: expected a GGUF file of at most 1,073,741,824 bytes (1 GB), found 1,073,741,825 bytes");
+}
