@@ -68,8 +68,8 @@ pub struct LlamaLayer {
 }
 
 /// A loaded Llama-family model. Shapes: T tokens, D = d_model, H = n_heads, G = n_kv_heads,
-/// Dh = d_head, F = d_mlp, V = vocab_size.
-#[derive(Clone, Debug)]
+/// Dh = d_head, F = d_mlp, V = vocab_size. (`Debug` shows the file's size, not its bytes.)
+#[derive(Clone)]
 pub struct Llama {
     /// `general.name`, or "llama" when the file has none.
     pub name: String,
@@ -81,6 +81,12 @@ pub struct Llama {
     pub output_norm: Vec<f32>,    // (D)
     /// None: the output is tied to `token_embd`.
     pub output: Option<Linear>,   // (V, D)
+}
+
+impl std::fmt::Debug for Llama {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Llama").field("name", &self.name).field("config", &self.config).field("file_bytes", &self.file.len()).finish_non_exhaustive()
+    }
 }
 
 /// One layer's intermediates (its input is the previous layer's `output`, or the embeddings).
