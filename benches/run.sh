@@ -6,7 +6,9 @@
 #   2. the shipped module once more without the built-in model (cargo + wasm-bindgen, as wasm-pack
 #      does it), for its size without weights;
 #   3. node benches/engine.mjs: kernels and whole analyses in one Node process, then node
-#      benches/quant.mjs: the quantised kernels' two approaches side by side (quant_matmul);
+#      benches/quant.mjs: the quantised kernels' two approaches side by side (quant_matmul), then
+#      node benches/llm.mjs: SmolLM2-135M's load, analyses and wasm memory (llm_*; skipped without
+#      models/smollm2-135m.Q4_1.gguf);
 #   4. node benches/page.mjs: page timings in headless Chromium;
 #   5. node benches/widget.mjs: the widget's first view and size (it builds dist/ itself).
 set -euo pipefail
@@ -36,6 +38,9 @@ node benches/engine.mjs --simd "$TARGET/bench-simd/$WASM" --scalar "$TARGET/benc
 
 echo "==> node benches/quant.mjs" >&2
 node benches/quant.mjs --simd "$TARGET/bench-simd/$WASM" --scalar "$TARGET/bench-scalar/$WASM"
+
+echo "==> node benches/llm.mjs" >&2
+node benches/llm.mjs --pkg "$PKG"
 
 if [ -f benches/page.mjs ] && [ -z "${BENCH_ENGINE_ONLY:-}" ]; then
   echo "==> node benches/page.mjs" >&2

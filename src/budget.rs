@@ -15,6 +15,7 @@
 //! ever be analysed with it.
 
 use crate::config::{Config, Positions};
+use crate::gguf::llama::LlamaConfig;
 use crate::message::{bytes, thousands};
 
 /// The most bytes of f32 data one trace may hold: the JavaScript heap receives a copy of all of it.
@@ -106,8 +107,14 @@ fn product(xs: &[u64]) -> Option<u64> {
 
 /// What an analysis of `t` tokens costs, or `None` if it does not even fit in `u64`.
 pub fn cost(c: &Config, t: u64) -> Option<Cost> {
+    cost_of(&shapes(c, t), multiply_adds(c, t)?)
+}
+
+/// The cost of allocating `shapes` and doing `multiply_adds`: the trace's bytes, the trace plus
+/// the largest temporary, and the work (multiply-adds plus trace elements written).
+fn cost_of(shapes: &[Shape], multiply_adds: u64) -> Option<Cost> {
     let (mut trace, mut temp_max) = (0u64, 0u64);
-    for s in shapes(c, t) {
+    for s in shapes {
         let bytes = product(&[s.count, s.rows, s.cols, 4])?;
         if s.in_trace {
             trace = trace.checked_add(bytes)?;
@@ -115,22 +122,31 @@ pub fn cost(c: &Config, t: u64) -> Option<Cost> {
             temp_max = temp_max.max(bytes);
         }
     }
-    let work = multiply_adds(c, t)?.checked_add(trace / 4)?;
+    let work = multiply_adds.checked_add(trace / 4)?;
     Some(Cost { trace_bytes: trace, peak_bytes: trace.checked_add(temp_max)?, work })
 }
 
 /// Whether `cost` is within every limit.
 pub fn fits(cost: Option<Cost>) -> bool {
-    cost.is_some_and(|c| c.trace_bytes <= MAX_TRACE_BYTES && c.peak_bytes <= MAX_PEAK_BYTES && c.work <= MAX_WORK)
+    fits_in(cost, &SMALL)
+}
+
+fn fits_in(cost: Option<Cost>, l: &Limits) -> bool {
+    cost.is_some_and(|c| c.trace_bytes <= l.trace_bytes && c.peak_bytes <= l.peak_bytes && c.work <= l.work)
 }
 
 /// The most tokens one analysis of this model reads: the context, or fewer if the budget says so
-/// (0 if not even one token fits). Costs grow with T, so a binary search finds it.
+/// (0 if not even one token fits).
 pub fn window(c: &Config) -> usize {
-    let (mut lo, mut hi) = (0usize, c.context);
+    largest(c.context, |t| fits(cost(c, t as u64)))
+}
+
+/// The largest t ≤ `max` with `fits(t)` (0 if none): costs grow with T, so a binary search finds it.
+fn largest(max: usize, fits: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0usize, max);
     while lo < hi {
         let mid = lo + (hi - lo).div_ceil(2);
-        if fits(cost(c, mid as u64)) {
+        if fits(mid) {
             lo = mid;
         } else {
             hi = mid - 1;
@@ -150,23 +166,108 @@ pub fn check_model(c: &Config) -> Result<(), String> {
 /// Why `t` tokens do not fit: "this model's analysis of 3,000 tokens would need 2.4 GB of trace; the
 /// limit is 32 MB".
 pub fn over_budget(c: &Config, t: usize) -> String {
+    explain(cost(c, t as u64), &SMALL, t)
+}
+
+/// The limits one analysis must stay within.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub trace_bytes: u64,
+    pub peak_bytes: u64,
+    pub work: u64,
+}
+
+/// The tiny model's limits: [`MAX_TRACE_BYTES`], [`MAX_PEAK_BYTES`], [`MAX_WORK`].
+pub const SMALL: Limits = Limits { trace_bytes: MAX_TRACE_BYTES, peak_bytes: MAX_PEAK_BYTES, work: MAX_WORK };
+
+fn explain(k: Option<Cost>, limits: &Limits, t: usize) -> String {
     let tokens = if t == 1 { "a single token".to_string() } else { format!("{} tokens", thousands(t as u64)) };
-    let Some(k) = cost(c, t as u64) else {
+    let Some(k) = k else {
         return format!("this model's analysis of {tokens} would need more than 2⁶⁴ bytes");
     };
-    if k.trace_bytes > MAX_TRACE_BYTES {
-        format!("this model's trace for {tokens} would need {}; the limit is {}", bytes(k.trace_bytes), bytes(MAX_TRACE_BYTES))
-    } else if k.peak_bytes > MAX_PEAK_BYTES {
+    if k.trace_bytes > limits.trace_bytes {
+        format!("this model's trace for {tokens} would need {}; the limit is {}", bytes(k.trace_bytes), bytes(limits.trace_bytes))
+    } else if k.peak_bytes > limits.peak_bytes {
         format!(
             "this model's analysis of {tokens} would hold {} at once; the limit is {}",
             bytes(k.peak_bytes),
-            bytes(MAX_PEAK_BYTES)
+            bytes(limits.peak_bytes)
         )
     } else {
         format!(
             "this model's analysis of {tokens} would take {} multiply-adds; the limit is {}",
             thousands(k.work),
-            thousands(MAX_WORK)
+            thousands(limits.work)
         )
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Large models (the Llama family, `llama.rs`)
+
+/// A large model's limits. It runs in a Web Worker, so a second of work is acceptable where the tiny
+/// model's budget counts main-thread milliseconds; and its trace stays inside wasm (the page asks for
+/// one head and step at a time, `llm.rs`), so the trace limit bounds wasm memory, not a copy in the
+/// JavaScript heap. With SmolLM2-135M (a 98 MB file, held in wasm as it is) that is at most
+/// 98 MB + 112 MB + the tokenizer (~10 MB) of wasm memory, within the 300 MB goal; 64 tokens need
+/// 71 MB of trace and 7.0e9 multiply-adds; the window is 81 tokens (`tests/llama.rs`).
+pub const LARGE: Limits = Limits { trace_bytes: 96 << 20, peak_bytes: 112 << 20, work: 20_000_000_000 };
+
+/// The side of a head's weights thumbnail for `t` tokens: the weights themselves up to 24 × 24,
+/// max-pooled to 24 × 24 beyond.
+pub const THUMBNAIL: u64 = 24;
+
+/// Every matrix an analysis of `t` tokens of a Llama model allocates (`llama.rs`, `llm.rs`).
+pub fn llama_shapes(c: &LlamaConfig, t: u64) -> Vec<Shape> {
+    let (l, h, g) = (c.n_layers as u64, c.n_heads as u64, c.n_kv_heads as u64);
+    let (d, dh, f, v) = (c.d_model as u64, c.d_head as u64, c.d_mlp as u64, c.vocab_size as u64);
+    let (lh, lg) = (l.saturating_mul(h), l.saturating_mul(g));
+    let s = |name, count, rows, cols| Shape { name, count, rows, cols, in_trace: true };
+    let temp = |name, count, rows, cols| Shape { name, count, rows, cols, in_trace: false };
+    let side = t.min(THUMBNAIL);
+    vec![
+        s("embeddings", 1, t, d),
+        s("layers[].normed, delta, updated, mlp.normed, mlp.out, output", l.saturating_mul(6), t, d),
+        s("layers[].queries, rotated_queries, heads[].mixed", lh.saturating_mul(3), t, dh),
+        s("layers[].keys, rotated_keys, values", lg.saturating_mul(3), t, dh),
+        s("layers[].heads[].scores, scaled, masked, weights", lh.saturating_mul(4), t, t),
+        s("layers[].mlp.hidden", l, t, f),
+        s("predict.normed", 1, 1, d),
+        s("predict.logits, probs", 2, 1, v),
+        s("heads[].thumbnail (the summary)", lh, side, side),
+        // temporaries: one layer's queries, keys and values (all heads); its heads' mixed side by
+        // side; the MLP's up projection
+        temp("queries, keys, values of one layer", 1, t, h.saturating_add(g.saturating_mul(2)).saturating_mul(dh)),
+        temp("mixed of one layer, heads side by side", 1, t, h.saturating_mul(dh)),
+        temp("the MLP's up projection", 1, t, f),
+    ]
+}
+
+/// The multiply-adds of a Llama model's matrix products for `t` tokens.
+fn llama_multiply_adds(c: &LlamaConfig, t: u64) -> Option<u64> {
+    let (l, h, g) = (c.n_layers as u64, c.n_heads as u64, c.n_kv_heads as u64);
+    let (d, dh, f, v) = (c.d_model as u64, c.d_head as u64, c.d_mlp as u64, c.vocab_size as u64);
+    // per layer: Q, K, V (T,D)·(D,(H+2G)·Dh); per head S = Q·Kᵀ and A·V; W_O; the MLP's three
+    let qkv = product(&[t, d, h.checked_add(g.checked_mul(2)?)?, dh])?;
+    let heads = product(&[2, h, t, t, dh])?;
+    let out = product(&[t, h, dh, d])?;
+    let mlp = product(&[3, t, d, f])?;
+    let layer = qkv.checked_add(heads)?.checked_add(out)?.checked_add(mlp)?;
+    // the prediction: one row (D) against the output matrix (V,D)
+    layer.checked_mul(l)?.checked_add(d.checked_mul(v)?)
+}
+
+/// What an analysis of `t` tokens of a Llama model costs, or `None` if it does not fit in `u64`.
+pub fn llama_cost(c: &LlamaConfig, t: u64) -> Option<Cost> {
+    cost_of(&llama_shapes(c, t), llama_multiply_adds(c, t)?)
+}
+
+/// The most tokens one analysis of this Llama model reads: its context, or fewer if [`LARGE`] says so.
+pub fn llama_window(c: &LlamaConfig) -> usize {
+    largest(c.context, |t| fits_in(llama_cost(c, t as u64), &LARGE))
+}
+
+/// Why `t` tokens of this Llama model do not fit.
+pub fn llama_over_budget(c: &LlamaConfig, t: usize) -> String {
+    explain(llama_cost(c, t as u64), &LARGE, t)
 }

@@ -16,13 +16,16 @@
 //! - [`weights`]: the safetensors reader and validator, driven by one table of tensors.
 //! - [`heads`]: a model's measured head profile (what each head does, and its name).
 //! - [`gguf`]: the GGUF reader (metadata, tensors kept quantised) and the Llama model checks.
+//! - [`llama`]: the Llama family's weights (quantised, in place in the file) and forward pass.
+//! - [`llm`]: a large model's engine: analyses whose trace stays inside wasm, a per-head summary,
+//!   and one head and step at a time on request.
 //! - [`tokenizer`]: byte-level BPE that never fails on UTF-8 input.
 //! - [`json`]: the small JSON reader the tokenizer, the weights header and the head profile share.
 //! - [`message`]: numbers as messages and notices print them.
-//! - `wasm` (wasm32 only): the JavaScript surface, `Explorer`.
+//! - `wasm` (wasm32 only): the JavaScript surface, `Explorer` and `LlmExplorer`.
 //!
 //! Modules depend one way: `config`, `json`, `message` and `kernels` on nothing of the crate; `trace`
-//! and `budget` on `config` and `message`; `model` on those and `kernels`; `weights` and `options` on
+//! and `budget` on `config` and `message`; `model` on those and `kernels`; `llama` and `llm` on `model`, `gguf` and `tokenizer`; `weights` and `options` on
 //! `model`; `tokenizer` and `heads` on `json` (and `config`); this file and `wasm` on everything.
 
 pub mod budget;
@@ -31,6 +34,8 @@ pub mod gguf;
 pub mod heads;
 pub mod json;
 pub mod kernels;
+pub mod llama;
+pub mod llm;
 pub mod message;
 pub mod model;
 pub mod options;
@@ -308,7 +313,7 @@ pub fn text_tail(text: &str) -> (&str, usize) {
 }
 
 /// Converts byte spans of `text` (in order, on char boundaries) to UTF-16 code-unit spans.
-fn utf16_spans(text: &str, spans: impl Iterator<Item = (usize, usize)>) -> Vec<(usize, usize)> {
+pub(crate) fn utf16_spans(text: &str, spans: impl Iterator<Item = (usize, usize)>) -> Vec<(usize, usize)> {
     let mut chars = text.char_indices().peekable();
     let mut units = 0usize;
     let mut at = |byte: usize| {

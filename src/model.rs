@@ -197,27 +197,12 @@ impl Model {
         (tok, Some(pos), e)
     }
 
-    /// rotated (T,Dh) = x (T,Dh) with each adjacent pair (x[2i], x[2i+1]) of row t turned by the angle
-    /// θ = t·base^(−2i/Dh): r0 = x0·cos θ − x1·sin θ, r1 = x0·sin θ + x1·cos θ (in f64, rounded to f32).
-    /// Turning q at position i and k at position j makes q·k depend on i − j, not on i and j.
-    /// None with learned positions.
+    /// rotated (T,Dh) = x (T,Dh) turned by its positions ([`Rotary`]); None with learned positions.
     fn rotate(&self, x: &Matrix) -> Option<Matrix> {
         let Positions::Rotary { base } = self.weights.config.positions else {
             return None;
         };
-        let dh = x.cols;
-        // θ_i / t = base^(−2i/Dh): pair 0 turns by 1 radian per position, the last pair the slowest
-        let speeds: Vec<f64> = (0..dh / 2).map(|i| f64::from(base).powf(-2.0 * i as f64 / dh as f64)).collect();
-        let mut out = x.clone();
-        for (t, row) in out.data.chunks_exact_mut(dh).enumerate() {
-            for (pair, speed) in row.chunks_exact_mut(2).zip(&speeds) {
-                let (sin, cos) = (t as f64 * speed).sin_cos();
-                let (x0, x1) = (f64::from(pair[0]), f64::from(pair[1]));
-                pair[0] = (x0 * cos - x1 * sin) as f32;
-                pair[1] = (x0 * sin + x1 * cos) as f32;
-            }
-        }
-        Some(out)
+        Some(Rotary::new(base, x.rows, x.cols).rotate(x))
     }
 
     /// One layer: pre-norm multi-head causal self-attention with a residual update, then the MLP.
@@ -266,34 +251,11 @@ impl Model {
         let q = rotated_queries.as_ref().unwrap_or(&queries);
         let k = rotated_keys.as_ref().unwrap_or(&keys);
 
-        // scores (T,T) = Q (T,Dh) · Kᵀ (Dh,T), with Q and K rotated if the model rotates them
-        let mut scores = Matrix::zeros(t, t);
-        kernels::matmul_bt(&q.data, &k.data, &mut scores.data, t, dh, t);
-
-        // scaled (T,T) = scores / √Dh: keeps the softmax out of saturation as Dh grows (the divisor
-        // is 1 with scaling switched off, and x · 1 = x exactly)
-        let mut scaled = scores.clone();
-        let s = 1.0 / self.score_divisor(o);
-        scaled.data.iter_mut().for_each(|x| *x *= s);
-
-        // masked (T,T): −∞ where key j > query i, so a token cannot look ahead
-        let mut masked = scaled.clone();
-        if o.causal {
-            for i in 0..t {
-                masked.data[i * t + i + 1..(i + 1) * t].fill(f32::NEG_INFINITY);
-            }
-        }
-
-        // weights (T,T) = softmax over each row: every query's distribution over the keys
-        let mut weights = masked.clone();
-        kernels::softmax_rows(&mut weights.data, t, t, o.causal);
+        // scores, scaled, masked, weights (T,T) and mixed (T,Dh), with Q and K rotated if the model rotates them
+        let Attention { scores, scaled, masked, weights, mixed } = attend(q, k, &values, o);
         // the numbers of each row's softmax, for the page to print (T): max, Σ exp, Σ weights
         let (masked_row_max, masked_row_sum_exp) = softmax_terms(&masked);
         let weights_row_sum = row_sums(&weights);
-
-        // mixed (T,Dh) = weights (T,T) · V (T,Dh)
-        let mut mixed = Matrix::zeros(t, dh);
-        kernels::matmul(&weights.data, &values.data, &mut mixed.data, t, t, dh);
 
         // delta (T,D) = mixed (T,Dh) · W_O[h] (Dh,D); a switched-off head contributes nothing
         let mut delta = Matrix::zeros(t, d);
@@ -390,6 +352,85 @@ impl Model {
     }
 }
 
+/// One head's attention once its queries and keys are final (rotated, in a rotary model): the
+/// steps from `scores` to `mixed`, the same in every model family.
+#[derive(Clone, Debug)]
+pub struct Attention {
+    pub scores: Matrix,  // (T, T)   Q · Kᵀ
+    pub scaled: Matrix,  // (T, T)   scores / √Dh (or scores, if scaling is switched off)
+    pub masked: Matrix,  // (T, T)   scaled with −∞ where key > query (unless the mask is switched off)
+    pub weights: Matrix, // (T, T)   softmax of each row of masked
+    pub mixed: Matrix,   // (T, Dh)  weights · V
+}
+
+/// scores, scaled, masked, weights and mixed for queries q (T,Dh), keys k (T,Dh), values v (T,Dh).
+pub fn attend(q: &Matrix, k: &Matrix, v: &Matrix, o: &Options) -> Attention {
+    let (t, dh) = (q.rows, q.cols);
+    // scores (T,T) = Q (T,Dh) · Kᵀ (Dh,T)
+    let mut scores = Matrix::zeros(t, t);
+    kernels::matmul_bt(&q.data, &k.data, &mut scores.data, t, dh, t);
+
+    // scaled (T,T) = scores / √Dh: keeps the softmax out of saturation as Dh grows
+    let mut scaled = scores.clone();
+    if o.scale {
+        let s = 1.0 / (dh as f32).sqrt();
+        scaled.data.iter_mut().for_each(|x| *x *= s);
+    }
+
+    // masked (T,T): −∞ where key j > query i, so a token cannot look ahead
+    let mut masked = scaled.clone();
+    if o.causal {
+        for i in 0..t {
+            masked.data[i * t + i + 1..(i + 1) * t].fill(f32::NEG_INFINITY);
+        }
+    }
+
+    // weights (T,T) = softmax over each row: every query's distribution over the keys
+    let mut weights = masked.clone();
+    kernels::softmax_rows(&mut weights.data, t, t, o.causal);
+
+    // mixed (T,Dh) = weights (T,T) · V (T,Dh)
+    let mut mixed = Matrix::zeros(t, v.cols);
+    kernels::matmul(&weights.data, &v.data, &mut mixed.data, t, t, v.cols);
+    Attention { scores, scaled, masked, weights, mixed }
+}
+
+/// The rotary angles for T positions and heads of Dh dimensions: cos θ and sin θ (in f64) of
+/// θ = t·base^(−2i/Dh) for pair i at position t, computed once and applied to any number of heads.
+#[derive(Clone, Debug)]
+pub struct Rotary {
+    pairs: usize,
+    cos_sin: Vec<(f64, f64)>, // (T, Dh/2)
+}
+
+impl Rotary {
+    pub fn new(base: f32, t: usize, dh: usize) -> Rotary {
+        // θ_i / t = base^(−2i/Dh): pair 0 turns by 1 radian per position, the last pair the slowest
+        let speeds: Vec<f64> = (0..dh / 2).map(|i| f64::from(base).powf(-2.0 * i as f64 / dh as f64)).collect();
+        let cos_sin = (0..t)
+            .flat_map(|pos| speeds.iter().map(move |speed| (pos as f64 * speed).sin_cos()))
+            .map(|(sin, cos)| (cos, sin))
+            .collect();
+        Rotary { pairs: dh / 2, cos_sin }
+    }
+
+    /// rotated (T,Dh) = x (T,Dh) with each adjacent pair (x[2i], x[2i+1]) of row t turned by θ:
+    /// r0 = x0·cos θ − x1·sin θ, r1 = x0·sin θ + x1·cos θ (in f64, rounded to f32). Turning q at
+    /// position i and k at position j makes q·k depend on i − j, not on i and j.
+    pub fn rotate(&self, x: &Matrix) -> Matrix {
+        debug_assert!(x.cols == 2 * self.pairs && x.rows * self.pairs <= self.cos_sin.len());
+        let mut out = x.clone();
+        for (row, angles) in out.data.chunks_exact_mut(x.cols).zip(self.cos_sin.chunks_exact(self.pairs)) {
+            for (pair, &(cos, sin)) in row.chunks_exact_mut(2).zip(angles) {
+                let (x0, x1) = (f64::from(pair[0]), f64::from(pair[1]));
+                pair[0] = (x0 * cos - x1 * sin) as f32;
+                pair[1] = (x0 * sin + x1 * cos) as f32;
+            }
+        }
+        out
+    }
+}
+
 /// out (T,D) = LN(x; p), row by row.
 fn norm(x: &Matrix, p: &Norm, eps: f32) -> Matrix {
     let mut out = Matrix::zeros(x.rows, x.cols);
@@ -438,7 +479,7 @@ fn add_bias(x: &mut Matrix, b: &[f32]) {
 
 /// Indices of the `k` largest values, largest first (ties: lower index first). One pass keeping a
 /// sorted list of the best `k`: k is small (≤ a few dozen) next to the vocabulary.
-fn top_indices(x: &[f32], k: usize) -> Vec<usize> {
+pub(crate) fn top_indices(x: &[f32], k: usize) -> Vec<usize> {
     let mut best: Vec<usize> = Vec::with_capacity(k + 1);
     for (i, &v) in x.iter().enumerate() {
         if best.len() == k && best.last().is_none_or(|&j| v.total_cmp(&x[j]).is_le()) {

@@ -13,7 +13,14 @@
 //!    the adjacent pair with the lowest merge rank (leftmost first among equal ranks), using a heap:
 //!    O(n log n) in the word's length, so a 1 MB word is fine.
 //!
-//! Every byte has a token, so any UTF-8 text encodes, and `decode(encode(s)) == s`.
+//! Every byte has a token, so any UTF-8 text encodes, and `decode(encode(s)) == s`. (The one
+//! exception is a GGUF vocabulary that lacks some bytes, which [`Tokenizer::from_vocab`] accepts:
+//! SmolLM2's has no token for 21 bytes, six of them control characters such as U+0004. Those bytes
+//! are dropped, as the library drops them when there is no unknown token.)
+//!
+//! Two ways in: [`Tokenizer::from_json`] reads a `tokenizer.json`; [`Tokenizer::from_vocab`]
+//! (`tokenizer/vocab.rs`) builds the same machinery from token and merge lists, as a GGUF file's
+//! `tokenizer.ggml.*` metadata gives them.
 //!
 //! **Offsets.** A [`Token`]'s `start..end` is a byte range of the input that is always on char
 //! boundaries: the smallest char-aligned range containing the bytes the token covers. A token holding
@@ -30,6 +37,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 mod added;
 mod load;
+mod vocab;
 #[rustfmt::skip]
 mod unicode_tables;
 
@@ -98,7 +106,8 @@ pub struct Tokenizer {
     spans: Vec<(usize, usize)>,
     /// Bytes of a model-vocabulary token → its id.
     ids: IdMap,
-    /// The id of the token for each single byte.
+    /// The id of the token for each single byte, [`NO_TOKEN`] for a byte the vocabulary lacks
+    /// (only [`Tokenizer::from_vocab`] allows that: such bytes are dropped, as the library drops them).
     byte_ids: [u32; 256],
     /// (left id, right id) → (rank, merged id).
     merges: PairMap,
@@ -237,18 +246,23 @@ impl Tokenizer {
                 return;
             }
         }
-        // one symbol per byte, linked left-right; a merged-away symbol has len 0
+        // one symbol per byte that has a token, linked left-right; a merged-away symbol has len 0
         s.symbols.clear();
-        let n = word.len();
         for (i, &byte) in word.iter().enumerate() {
+            let id = self.byte_ids[byte as usize];
+            if id == NO_TOKEN {
+                continue;
+            }
+            let k = s.symbols.len();
             s.symbols.push(Symbol {
-                id: self.byte_ids[byte as usize],
+                id,
                 start: i,
                 len: 1,
-                prev: i.wrapping_sub(1),
-                next: i + 1,
+                prev: k.wrapping_sub(1),
+                next: k + 1,
             });
         }
+        let n = s.symbols.len();
         s.heap.clear();
         for i in 1..n {
             if let Some(&(rank, new_id)) = self.merges.get(&(s.symbols[i - 1].id, s.symbols[i].id)) {
@@ -268,7 +282,8 @@ impl Tokenizer {
             let merged = Symbol {
                 id: new_id,
                 start: left.start,
-                len: left.len + right.len,
+                // the bytes from left's start to right's end (a dropped byte between them included)
+                len: right.start + right.len - left.start,
                 prev: left.prev,
                 next: right.next,
             };
@@ -298,8 +313,22 @@ impl Tokenizer {
     }
 }
 
+/// Every token's bytes concatenated, and each token's span in them, in id order.
+fn pack(tokens: impl Iterator<Item = Vec<u8>>) -> (Vec<u8>, Vec<(usize, usize)>) {
+    let mut bytes = Vec::new();
+    let mut spans = Vec::new();
+    for token in tokens {
+        spans.push((bytes.len(), bytes.len() + token.len()));
+        bytes.extend_from_slice(&token);
+    }
+    (bytes, spans)
+}
+
+/// `byte_ids` of a byte the vocabulary has no token for.
+const NO_TOKEN: u32 = u32::MAX;
+
 /// One BPE symbol: a token covering `len` bytes from `start`, in a doubly linked list by index
-/// (`prev` is `usize::MAX` for the first symbol, `next` is the word length after the last).
+/// (`prev` is `usize::MAX` for the first symbol, `next` is the number of symbols after the last).
 #[derive(Clone, Copy, Debug)]
 struct Symbol {
     id: u32,

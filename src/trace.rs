@@ -261,22 +261,28 @@ impl Trace {
     /// Records that `units` UTF-16 code units were cut from the start of the text before it reached
     /// the tokenizer: token offsets move by as much, and the notice says so.
     pub fn cut_text(&mut self, units: usize, limit: usize) {
-        if units == 0 {
-            return;
-        }
-        self.text_cut += units;
-        for t in &mut self.tokens {
-            t.start += units;
-            t.end += units;
-        }
-        let said = format!(
-            "the text is longer than {} characters: only its last {} were read",
-            thousands(limit as u64),
-            thousands(limit as u64)
-        );
-        self.notice = Some(match self.notice.take() {
-            Some(n) => format!("{said}; {n}"),
-            None => said,
-        });
+        record_cut(&mut self.text_cut, &mut self.tokens, &mut self.notice, units, limit);
     }
+}
+
+/// Records in an analysis's fields that `units` UTF-16 code units were cut from the start of the
+/// text (texts longer than `limit` units): token offsets move by as much, and the notice says so.
+pub fn record_cut(text_cut: &mut usize, tokens: &mut [TokenInfo], notice: &mut Option<String>, units: usize, limit: usize) {
+    if units == 0 {
+        return;
+    }
+    *text_cut += units;
+    for t in tokens {
+        t.start += units;
+        t.end += units;
+    }
+    let said = format!(
+        "the text is longer than {} characters: only its last {} were read",
+        thousands(limit as u64),
+        thousands(limit as u64)
+    );
+    *notice = Some(match notice.take() {
+        Some(n) => format!("{said}; {n}"),
+        None => said,
+    });
 }

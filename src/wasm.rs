@@ -1,11 +1,14 @@
-//! The only `#[wasm_bindgen]` surface: `Explorer`. It validates what JavaScript hands in, converts
+//! The only `#[wasm_bindgen]` surface: `Explorer` (the tiny model) and `LlmExplorer` (a large
+//! model from a GGUF file, whose traces stay inside wasm). It validates what JavaScript hands in, converts
 //! errors into `JsError`s with readable messages, and sends each trace across the boundary once, as
 //! plain objects whose matrices are `{ shape, data: Float32Array }`.
 
-use js_sys::JsString;
+use js_sys::{JsString, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+use crate::message;
+use crate::llm::{Llm, MAX_FILE_BYTES, STEPS};
 use crate::options::{self, Value};
 use crate::trace::Options;
 use crate::{Engine, MAX_TEXT_UNITS};
@@ -206,4 +209,157 @@ fn js_tail(text: &JsString) -> (String, usize) {
         start += 1;
     }
     (String::from(text.slice(start, n)), start as usize)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Large models
+
+/// A large model: a Llama-family GGUF file (SmolLM2-135M and the like), meant to run in a Web
+/// Worker. Its traces stay inside wasm: `analyze` returns a summary, `view` one step of one head.
+/// ARCHITECTURE.md ("Large models") describes the protocol; every method throws an `Error` whose
+/// message says what was expected and what was found, and a failed call changes nothing (except
+/// that an analysis that reaches the forward pass drops the previous one first, to make room).
+#[wasm_bindgen]
+pub struct LlmExplorer {
+    llm: Llm,
+}
+
+/// Copies a GGUF file out of JavaScript, refusing one above `MAX_FILE_BYTES` before copying, and
+/// saying so if the memory for it cannot be had (instead of aborting).
+fn gguf_bytes(bytes: &Uint8Array) -> Result<Vec<u8>, JsError> {
+    let n = bytes.length() as usize;
+    if n > MAX_FILE_BYTES {
+        return Err(JsError::new(&format!("the weights file cannot be used: {}", crate::llm::too_large(n))));
+    }
+    let mut file: Vec<u8> = Vec::new();
+    file.try_reserve_exact(n).map_err(|_| {
+        JsError::new(&format!("not enough memory to load the model: its file needs {} more, which the browser refused", message::bytes(n as u64)))
+    })?;
+    let copied = bytes.copy_to_uninit(&mut file.spare_capacity_mut()[..n]).len();
+    // SAFETY: copy_to_uninit initialised the first `copied` (= n) bytes of the spare capacity.
+    unsafe { file.set_len(copied) };
+    Ok(file)
+}
+
+fn llm(bytes: &Uint8Array, heads: Option<Vec<u8>>) -> Result<Llm, JsError> {
+    Llm::load(gguf_bytes(bytes)?, heads.as_deref()).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// A layer or head index from JavaScript: a whole number ≥ 0.
+fn index(x: f64, what: &str) -> Result<usize, JsError> {
+    if x.fract() == 0.0 && (0.0..4_294_967_296.0).contains(&x) {
+        Ok(x as usize)
+    } else {
+        Err(JsError::new(&format!("`{what}` must be a whole number ≥ 0, found {x}")))
+    }
+}
+
+#[wasm_bindgen]
+impl LlmExplorer {
+    /// `LlmExplorer.fromGguf(bytes: Uint8Array, heads?: Uint8Array) → LlmExplorer`: a model from a
+    /// GGUF file (architecture `llama`; tensors F32, F16, Q8_0, Q4_0, Q4_1; tokenizer `gpt2` with
+    /// pre-tokenizer `smollm`) and optionally its head profile (`heads.json`, see `heads.rs`). The
+    /// file is copied into wasm once and stays there (its quantised weights are read in place).
+    #[wasm_bindgen(js_name = fromGguf)]
+    pub fn from_gguf(bytes: &Uint8Array, heads: Option<Vec<u8>>) -> Result<LlmExplorer, JsError> {
+        Ok(LlmExplorer { llm: llm(bytes, heads)? })
+    }
+
+    /// `load(bytes: Uint8Array, heads?: Uint8Array)`: replaces the model (and drops the last
+    /// analysis); on any error the current model and analysis stay.
+    pub fn load(&mut self, bytes: &Uint8Array, heads: Option<Vec<u8>>) -> Result<(), JsError> {
+        self.llm = llm(bytes, heads)?;
+        Ok(())
+    }
+
+    /// The largest GGUF file `fromGguf` and `load` accept, in bytes (check before reading a file).
+    #[wasm_bindgen(js_name = maxFileBytes)]
+    pub fn max_file_bytes() -> usize {
+        MAX_FILE_BYTES
+    }
+
+    /// `info() → { name, family: "llama", config: { vocab_size, d_model, n_layers, n_heads,
+    /// n_kv_heads, d_head, d_mlp, context, ln_eps (RMSNorm's ε), positions: { kind: "rope", base },
+    /// bos_id (null: no start token) }, heads (the profile, or null), max_tokens, file_bytes, steps }`;
+    /// `steps` lists the step ids `view` takes, in the page's order.
+    pub fn info(&self) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct LlmConfig {
+            #[serde(flatten)]
+            config: crate::model::Config,
+            n_kv_heads: usize,
+        }
+        #[derive(Serialize)]
+        struct Info<'a> {
+            name: &'a str,
+            family: &'static str,
+            config: LlmConfig,
+            heads: Option<&'a crate::heads::HeadProfile>,
+            max_tokens: usize,
+            file_bytes: usize,
+            steps: &'static [&'static str],
+        }
+        let m = &self.llm.model;
+        to_js(&Info {
+            name: &m.name,
+            family: "llama",
+            config: LlmConfig { config: self.llm.config(), n_kv_heads: m.config.n_kv_heads },
+            heads: self.llm.heads.as_ref(),
+            max_tokens: self.llm.max_tokens,
+            file_bytes: m.file_bytes(),
+            steps: &STEPS,
+        })
+    }
+
+    /// `validate(options) → { key, options }`, as `Explorer.validate`.
+    pub fn validate(&self, options: JsValue) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Valid<'a> {
+            key: String,
+            options: &'a Options,
+        }
+        let o = self.options(&options)?;
+        to_js(&Valid { key: o.key(), options: &o })
+    }
+
+    /// `analyze(text: string, options?) → summary`: runs the model on the last `max_tokens` tokens
+    /// of `text` and keeps every intermediate inside wasm for `view`. Options as `Explorer`'s
+    /// (`scale`, `causal`, `disabled_heads`, `temperature`, `predict_position`, `top_k`), except
+    /// that `neighbours` must be false. The summary is `{ model, options, total_tokens,
+    /// dropped_tokens, max_tokens, text_cut, notice, trace_bytes, tokens: [{ id, text, start, end,
+    /// special }], predict: { position, temperature, top: [{ id, text, logit, prob }] }, heads: [{
+    /// layer, head, kv_head, prev, self, start, duplicate, induction, mean_distance, thumbnail: {
+    /// shape: [s, s], data: Float32Array } }] }`, heads layer-major, each number measured on this
+    /// text or null where undefined (`llm/gallery.rs`), s = min(T, 24).
+    pub fn analyze(&mut self, text: &JsString, options: JsValue) -> Result<JsValue, JsError> {
+        let options = self.options(&options)?;
+        let (tail, cut) = js_tail(text);
+        let mut summary = self.llm.analyze(&tail, &options).map_err(|e| JsError::new(&e.to_string()))?;
+        crate::trace::record_cut(&mut summary.text_cut, &mut summary.tokens, &mut summary.notice, cut, MAX_TEXT_UNITS);
+        to_js(&summary)
+    }
+
+    /// `view(layer: number, head: number, step: string) → { step, layer, head, kv_head, matrices:
+    /// { name: { shape, data: Float32Array } }, top }` for the last analysis: the matrices of one
+    /// step for query head `head` of layer `layer` (keys and values: its key/value head `kv_head`);
+    /// `top` is the candidates for `predict`, else null. Which matrices each step returns: the
+    /// table at `llm::STEPS` (ARCHITECTURE.md repeats it).
+    pub fn view(&self, layer: f64, head: f64, step: &str) -> Result<JsValue, JsError> {
+        let v = self.llm.view(index(layer, "layer")?, index(head, "head")?, step).map_err(|e| JsError::new(&e))?;
+        to_js(&v)
+    }
+
+    /// How many tokens the model sees for `text` before the context limit, the start token
+    /// included (no forward pass).
+    #[wasm_bindgen(js_name = countTokens)]
+    pub fn count_tokens(&self, text: &JsString) -> usize {
+        self.llm.count_tokens(&js_tail(text).0)
+    }
+}
+
+impl LlmExplorer {
+    fn options(&self, options: &JsValue) -> Result<Options, JsError> {
+        let value = to_value(options, 0, "")?;
+        options::from_value(&value, &self.llm.config()).map_err(|e| JsError::new(&e.to_string()))
+    }
 }

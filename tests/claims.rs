@@ -47,40 +47,60 @@ const SENTENCES: [&str; 4] = [
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn the_copying_example_copies_the_name() {
-    // "Things to try": after "Mr Dursley said hello. Mr" the model predicts the first token of " Dursley".
+    // "Things to try": after "Mr Dursley said hello. Mr Durs" the model completes the name it read
+    // earlier: its top-1 is the token that followed "urs" the first time ("ley").
     let e = engine();
-    let first_piece = e.tokenizer.encode(" Dursley")[0].id;
-    let tr = analyze(&e, "Mr Dursley said hello. Mr", Options::default());
+    let tr = analyze(&e, "Mr Dursley said hello. Mr Durs", Options::default());
+    let ids: Vec<u32> = tr.tokens.iter().map(|t| t.id).collect();
+    let last = ids.len() - 1;
+    let earlier = (1..last).find(|&i| ids[i] == ids[last]).expect("the last token appears earlier");
     let top = &tr.predict.top[0];
-    assert_eq!(top.id, first_piece, "top-1 after the repeated \"Mr\" is {:?} ({:.3}), not the first piece of \" Dursley\"", top.text, top.prob);
+    assert_eq!(
+        top.id, ids[earlier + 1],
+        "top-1 after the repeated {:?} is {:?} ({:.3}), not {:?}, the token after its first occurrence",
+        tr.tokens[last].text, top.text, top.prob, tr.tokens[earlier + 1].text
+    );
+    assert!(top.prob >= 0.5, "the copy is the model's clear choice: {:.3}", top.prob);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn an_induction_head_looks_at_the_token_after_the_first_occurrence() {
     // "Things to try": in "Mr Dursley said hello. Mr Dursley said", a head's second "Dursley" looks back
-    // at the token after the first one. Checked for every head the profile names "induction", at every
-    // repeated token: its largest weight is on the token after the earlier occurrence.
+    // at the token after the first one. At every token of the second " Dursley": some head the profile
+    // names "induction" puts its largest weight there, and every such head puts its largest weight
+    // there once the start token (where heads rest) is left out.
     let e = engine();
     let inductions = named(&e, "induction");
     assert!(!inductions.is_empty(), "the profile names no induction head");
     let tr = analyze(&e, "Mr Dursley said hello. Mr Dursley said", Options::default());
     let ids: Vec<u32> = tr.tokens.iter().map(|t| t.id).collect();
-    let second_mr = positions(&tr, " Mr")[0];
-    let len = ids.len() - second_mr; // " Mr Dursley said" again
-    let first_mr = (1..second_mr).find(|&i| ids[i..i + len] == ids[second_mr..]).expect("the first occurrence");
-    for h in inductions {
-        let w = &tr.layers[h.layer].heads[h.head].weights;
-        for q in second_mr..ids.len() - 1 {
-            let target = first_mr + (q - second_mr) + 1;
-            let best = (0..=q).max_by(|&a, &b| w.at(q, a).total_cmp(&w.at(q, b))).expect("a row");
+    // " Dursley said" again, from its second " D"
+    let second = positions(&tr, " D")[1];
+    let len = ids.len() - second;
+    let first = (1..second).find(|&i| ids[i..i + len] == ids[second..]).expect("the first occurrence");
+    let argmax = |w: &attention_explorer::trace::Matrix, q: usize, from: usize| {
+        (from..=q).max_by(|&a, &b| w.at(q, a).total_cmp(&w.at(q, b))).expect("a row")
+    };
+    let mut clearest = vec![0usize; inductions.len()];
+    for q in second..ids.len() - 1 {
+        let target = first + (q - second) + 1;
+        for (n, h) in inductions.iter().enumerate() {
+            let w = &tr.layers[h.layer].heads[h.head].weights;
+            let best = argmax(w, q, 1);
             assert_eq!(
                 best, target,
-                "head {}.{} ({}) at {:?} (position {q}) weights position {best} most ({:.2}), not the token after the earlier occurrence (position {target}, {:.2})",
+                "head {}.{} ({}) at {:?} (position {q}) weights position {best} most after the start token ({:.2}), not the token after the earlier occurrence (position {target}, {:.2})",
                 h.layer, h.head, h.name, tr.tokens[q].text, w.at(q, best), w.at(q, target)
             );
+            clearest[n] += usize::from(argmax(w, q, 0) == target);
         }
     }
+    assert!(
+        clearest.contains(&(ids.len() - 1 - second)),
+        "no induction head puts its largest weight (start token included) on the copied token at every repeated token: {clearest:?} of {}",
+        ids.len() - 1 - second
+    );
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]

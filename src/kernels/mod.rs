@@ -13,7 +13,8 @@
 //!   representable (integer-valued inputs); otherwise within the usual f32 summation error.
 //! - `softmax_rows`: identical edge-case behaviour (masks, −∞, +∞, NaN); values within
 //!   [`SOFTMAX_MAX_REL_ERR`] of the exact (f64) softmax.
-//! - `layer_norm`, `gelu`: within the tolerances stated in the tests of the f64 formula.
+//! - `layer_norm`, `gelu`, `rms_norm`, `swiglu`: within the tolerances stated in the tests of the
+//!   f64 formula.
 
 pub mod scalar;
 
@@ -69,6 +70,18 @@ pub fn gelu(x: &mut [f32]) {
     imp::gelu(x)
 }
 
+/// out (rows×cols) ← RMSNorm of each row of x: x / √(mean(x²) + eps) · gamma (the Llama family).
+#[inline]
+pub fn rms_norm(x: &[f32], gamma: &[f32], out: &mut [f32], rows: usize, cols: usize, eps: f32) {
+    imp::rms_norm(x, gamma, out, rows, cols, eps)
+}
+
+/// gate ← silu(gate) ⊙ up elementwise, silu(g) = g / (1 + e^(−g)): the SwiGLU MLP's hidden layer.
+#[inline]
+pub fn swiglu(gate: &mut [f32], up: &[f32]) {
+    imp::swiglu(gate, up)
+}
+
 /// x·y, or `None` if it overflows `usize` (32 bits on wasm32: 65,536² wraps to 0, and a guard that
 /// multiplies the same way would then accept empty slices for a 65,536×65,536 product).
 #[inline]
@@ -113,6 +126,23 @@ fn check_layer_norm(x: usize, gamma: usize, beta: usize, out: usize, rows: usize
          found x {x}, out {out}, gamma {gamma}, beta {beta}",
         shown(want)
     );
+}
+
+/// Panics unless x and out have rows·cols elements and gamma has cols.
+#[inline]
+fn check_rms_norm(x: usize, gamma: usize, out: usize, rows: usize, cols: usize) {
+    let want = times(rows, cols);
+    assert!(
+        want == Some(x) && want == Some(out) && gamma == cols,
+        "rms_norm: expected x and out of rows·cols = {} elements and gamma of cols = {cols}; found x {x}, out {out}, gamma {gamma}",
+        shown(want)
+    );
+}
+
+/// Panics unless two slices that go together elementwise have the same length.
+#[inline]
+fn check_same(name: &str, a: usize, b: usize) {
+    assert!(a == b, "{name}: expected slices of the same length, found {a} and {b}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 //! Scalar kernels: the specification every other kernel must match. Plain loops, no intrinsics,
 //! always compiled; each doc comment is the kernel's contract.
 
-use super::{check_layer_norm, check_matmul, check_rows};
+use super::{check_layer_norm, check_matmul, check_rms_norm, check_rows, check_same};
 
 /// C (m×n) ← A (m×k) · B (k×n), all row-major:
 ///
@@ -119,5 +119,30 @@ pub fn gelu(x: &mut [f32]) {
     for v in x.iter_mut() {
         let u = *v;
         *v = 0.5 * u * (1.0 + (C * (u + 0.044715 * u * u * u)).tanh());
+    }
+}
+
+/// out (rows×cols) ← RMSNorm of each row of x (the Llama family's norm: no centring, no bias):
+///
+/// out[i,j] = x[i,j] / √(msᵢ + eps) · gamma[j],   msᵢ = (1/cols) Σⱼ x[i,j]².
+pub fn rms_norm(x: &[f32], gamma: &[f32], out: &mut [f32], rows: usize, cols: usize, eps: f32) {
+    check_rms_norm(x.len(), gamma.len(), out.len(), rows, cols);
+    if cols == 0 {
+        return;
+    }
+    for (r, o) in x.chunks_exact(cols).zip(out.chunks_exact_mut(cols)) {
+        let ms = r.iter().map(|v| v * v).sum::<f32>() / cols as f32;
+        let inv = 1.0 / (ms + eps).sqrt();
+        for j in 0..cols {
+            o[j] = r[j] * inv * gamma[j];
+        }
+    }
+}
+
+/// gate ← silu(gate) ⊙ up elementwise (the SwiGLU MLP's hidden layer), silu(g) = g / (1 + e^(−g)).
+pub fn swiglu(gate: &mut [f32], up: &[f32]) {
+    check_same("swiglu", gate.len(), up.len());
+    for (g, &u) in gate.iter_mut().zip(up) {
+        *g = *g / (1.0 + (-*g).exp()) * u;
     }
 }

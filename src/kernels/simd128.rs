@@ -24,7 +24,7 @@
 use core::arch::wasm32::*;
 
 use super::scalar::softmax_degenerate;
-use super::{check_layer_norm, check_matmul, check_rows};
+use super::{check_layer_norm, check_matmul, check_rms_norm, check_rows, check_same};
 
 /// Rows of C per tile.
 const MR: usize = 4;
@@ -531,4 +531,58 @@ pub fn gelu(x: &mut [f32]) {
         let e = exp_plus(f32x4_mul(inner, minus_2c), f32x4_splat(0.0), &k);
         f32x4_div(u, f32x4_add(k.one, e))
     });
+}
+
+/// out ← RMSNorm(x) row by row; see [`super::scalar::rms_norm`].
+pub fn rms_norm(x: &[f32], gamma: &[f32], out: &mut [f32], rows: usize, cols: usize, eps: f32) {
+    check_rms_norm(x.len(), gamma.len(), out.len(), rows, cols);
+    if cols == 0 {
+        return;
+    }
+    let c4 = cols & !3;
+    let load = |s: &[f32], j: usize| {
+        // SAFETY: callers pass j + 4 ≤ c4 ≤ cols ≤ s.len().
+        unsafe { v128_load(s.as_ptr().add(j) as *const v128) }
+    };
+    for (r, o) in x.chunks_exact(cols).zip(out.chunks_exact_mut(cols)) {
+        let mut acc = f32x4_splat(0.0);
+        for j in (0..c4).step_by(4) {
+            let v = load(r, j);
+            acc = f32x4_add(acc, f32x4_mul(v, v));
+        }
+        let ms = (hsum(acc) + r[c4..].iter().map(|v| v * v).sum::<f32>()) / cols as f32;
+        let inv = 1.0 / (ms + eps).sqrt();
+        let iv = f32x4_splat(inv);
+        for j in (0..c4).step_by(4) {
+            let y = f32x4_mul(f32x4_mul(load(r, j), iv), load(gamma, j));
+            // SAFETY: j + 4 ≤ c4 ≤ cols = o.len().
+            unsafe { v128_store(o.as_mut_ptr().add(j) as *mut v128, y) };
+        }
+        for j in c4..cols {
+            o[j] = r[j] * inv * gamma[j];
+        }
+    }
+}
+
+/// gate ← silu(gate) ⊙ up with [`exp`]; see [`super::scalar::swiglu`]. For g < −88.8, e^(−g) is +∞
+/// and the result −0 (silu's true value there is below 1e-36); for g > 104 it is 0 and silu(g) = g.
+pub fn swiglu(gate: &mut [f32], up: &[f32]) {
+    check_same("swiglu", gate.len(), up.len());
+    let k = ExpConsts::new();
+    let minus = f32x4_splat(-1.0);
+    let n4 = gate.len() & !3;
+    let (head, tail) = gate.split_at_mut(n4);
+    for (g4, u4) in head.chunks_exact_mut(4).zip(up.chunks_exact(4)) {
+        // SAFETY: both chunks hold four floats.
+        unsafe {
+            let g = v128_load(g4.as_ptr() as *const v128);
+            let u = v128_load(u4.as_ptr() as *const v128);
+            let e = exp_plus(f32x4_mul(g, minus), f32x4_splat(0.0), &k);
+            v128_store(g4.as_mut_ptr() as *mut v128, f32x4_mul(f32x4_div(g, f32x4_add(k.one, e)), u));
+        }
+    }
+    for (g, &u) in tail.iter_mut().zip(&up[n4..]) {
+        let e = f32x4_extract_lane::<0>(exp_plus(f32x4_splat(-*g), f32x4_splat(0.0), &k));
+        *g = *g / (1.0 + e) * u;
+    }
 }

@@ -294,12 +294,7 @@ fn finish(by_id: Vec<Option<Vec<u8>>>, p: Parts) -> Result<Tokenizer, TokenizerE
             quote(&p.added[again].0)
         ))
     })?;
-    let mut bytes = Vec::new();
-    let mut spans = Vec::with_capacity(by_id.len());
-    for token in by_id.into_iter().flatten() {
-        spans.push((bytes.len(), bytes.len() + token.len()));
-        bytes.extend_from_slice(&token);
-    }
+    let (bytes, spans) = super::pack(by_id.into_iter().flatten());
     Ok(Tokenizer {
         bytes,
         spans,
@@ -329,7 +324,7 @@ fn is_printable_byte(b: u8) -> bool {
 }
 
 /// The bytes a byte-level vocabulary string stands for, or the first char that is not byte-level.
-fn byte_level_bytes(piece: &str) -> Result<Vec<u8>, char> {
+pub(super) fn byte_level_bytes(piece: &str) -> Result<Vec<u8>, char> {
     piece.chars().map(|c| char_to_byte(c).ok_or(c)).collect()
 }
 

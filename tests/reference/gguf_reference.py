@@ -23,6 +23,7 @@ rope), so the rotation above applies to the file's rows as they are.
 Usage:
     python tests/reference/gguf_reference.py MODEL.gguf OUT_golden.json [--layers 0,1,15,29] TEXT...
     python tests/reference/gguf_reference.py MODEL.gguf --top TEXT      # the top next tokens
+    python tests/reference/gguf_reference.py MODEL.gguf OUT_tokens.json --tokenize   # tokenizer parity
 """
 
 import argparse
@@ -76,7 +77,7 @@ class Model:
 def tokenizer(model):
     """The file's tokenizer rebuilt with the Python `tokenizers` library: byte-level BPE from
     tokenizer.ggml.tokens and .merges, pre-tokenizer `smollm` = digits split one by one, then byte-level;
-    control tokens (token_type 3) are special added tokens."""
+    control and user-defined tokens (token_type 3 and 4) are special added tokens."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     r = model.reader
     pre = field(r, "tokenizer.ggml.pre")
@@ -94,7 +95,7 @@ def tokenizer(model):
     tok.decoder = decoders.ByteLevel()
     from tokenizers import AddedToken
     tok.add_special_tokens([AddedToken(t, special=True, normalized=False)
-                            for t, ty in zip(tokens, types) if int(ty) == 3])
+                            for t, ty in zip(tokens, types) if int(ty) in (3, 4)])
     return tok
 
 
@@ -189,14 +190,67 @@ def golden(path, texts, layers):
             "cases": _to_json(cases)}
 
 
+PARITY_TEXTS = [
+    "The capital of France is", "Hello, world!", "hello world", " leading space", "trailing space ",
+    "two  spaces", "three   spaces here", "\tTab\tseparated", "line one\nline two", "\n\n\nthree newlines",
+    "crlf\r\nline", "  \n  mixed whitespace  \n", "I'm here", "don't", "they'll", "we've", "you're", "she'd",
+    "it's", "O'Neil's", "'quoted'", "\"double quoted\"", "rock 'n' roll", "12345", "3.14159", "1,000,000",
+    "in 2024 there were 365 days", "phone: +1-555-0100", "0x1F", "v1.2.3-beta", "99 bottles", "a1b2c3",
+    "١٢٣ Arabic digits", "४२ Devanagari digits", "x² + y³", "Ⅷ and ⅻ", "½ cup", "①②③", "café", "naïve",
+    "Ångström", "straße", "Ελληνικά", "Русский текст", "中文文本", "日本語のテキスト", "한국어", "עברית", "العربية",
+    "हिन्दी", "ไทย", "emoji 😀", "family 👨‍👩‍👧‍👦", "flags 🇫🇷🇩🇪", "skin 👍🏽", "🦊🦊🦊", "a🦊b", "✓ done", "→ arrow",
+    "€100", "£5.99", "¥1000", "100%", "#hashtag", "@mention", "user@example.com", "https://example.com/a?b=c&d=e",
+    "C:\\Users\\name", "/usr/local/bin", "def f(x):\n    return x ** 2", "for (int i = 0; i < n; i++) {}",
+    "if a != b and c >= d:", "x = [1, 2, 3]", "{\"key\": \"value\"}", "<html><body></body></html>",
+    "SELECT * FROM t WHERE id = 1;", "#include <stdio.h>", "fn main() { println!(\"hi\"); }", "λx.x",
+    "<|im_start|>user\nhello<|im_end|>", "<|endoftext|>", "a<|endoftext|>b", "<|im_start|><|im_end|>",
+    "<|im_start", "im_end|>", "<|endoftext|", "<repo_name>x<file_sep>y", "<filename>a.py", "<gh_stars>10",
+    "Mr Dursley said hello. Mr Dursley", "a fluffy blue creature roamed the verdant forest",
+    "The quick brown fox jumps over the lazy dog.", "THE QUICK BROWN FOX", "CamelCaseWord", "snake_case_word",
+    "kebab-case-word", "ALLCAPS", "MiXeD cAsE", "...", "?!?!", "---", "***", "___", "!!!", "a.b.c", "e.g.", "i.e.,",
+    "Mr. Smith", "U.S.A.", "Dr. Who?", "(parenthetical)", "[bracketed]", "{braced}", "semi;colon", "colon: yes",
+    "  ", " ", "\n", "\t", "a", "A", "0", "!", "ab", "abc", "antidisestablishmentarianism",
+    "supercalifragilisticexpialidocious", "pneumonoultramicroscopicsilicovolcanoconiosis",
+    "control \x04 byte", "\x06\x13\x14", "bell\x07", "nul\x00char", "del\x7f", "\x1d group",
+    "plane four \U00040000 char", "\U00080000\U00080001", "private \ue000 use", "bom \ufeff", "zero\u200bwidth",
+    "nbsp\u00a0space", "em\u2003space", "ideographic\u3000space", "soft\u00adhyphen", "combining e\u0301",
+    "Zalgo z\u0351\u0352\u0353", "RTL \u202eevil", "tab\tand\nnewline\rcarriage",
+]
+
+
+def parity_texts(n=200, seed=7):
+    """PARITY_TEXTS, then seeded random strings from a pool of every kind of character above."""
+    rng = np.random.default_rng(seed)
+    pool = list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \n\t.,;:!?'\"-_()[]{}<>/\\|@#$%^&*+=~`")
+    pool += list("éñüßçøåæœÆÉ€£¥©®°±×÷²³½¼ЖжПпΩωπλ中文日本한국العربيةहिन्दी😀🦊👍🏽✓→①Ⅷ٣४") + ["\x04", "\u200b", "\u00a0", "'s", "'ll", "<|im_start|>", "<|endoftext|>"]
+    texts = list(PARITY_TEXTS)
+    while len(texts) < n:
+        k = int(rng.integers(1, 40))
+        texts.append("".join(pool[int(i)] for i in rng.integers(0, len(pool), size=k)))
+    return texts
+
+
+def tokenize_parity(path):
+    tok = tokenizer(Model(path))
+    texts = parity_texts()
+    return {"model": path.split("/")[-1], "texts": texts, "ids": [tok.encode(t).ids for t in texts]}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model")
     ap.add_argument("out", nargs="?")
     ap.add_argument("--layers", default="0,1,15,29")
     ap.add_argument("--top", action="store_true", help="print the top next tokens of each text")
-    ap.add_argument("texts", nargs="+")
+    ap.add_argument("--tokenize", action="store_true", help="write the tokenizer parity file (texts and ids)")
+    ap.add_argument("texts", nargs="*")
     args = ap.parse_args()
+    if args.tokenize:
+        data = tokenize_parity(args.model)
+        with open(args.out, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+            f.write("\n")
+        return
     if args.top:
         m = Model(args.model)
         tok = tokenizer(m)

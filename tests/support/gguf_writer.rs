@@ -193,12 +193,42 @@ pub fn random_data(rng: &mut Rng, ty: u32, elements: usize) -> Vec<u8> {
     }
 }
 
+/// GPT-2's byte-level alphabet: bytes `!..~`, `¡..¬`, `®..ÿ` stand for themselves, the other 68
+/// bytes, in order, for U+0100 onwards (so the space is `Ġ`). Returns the char of each byte.
+pub fn byte_level_alphabet() -> Vec<char> {
+    let printable = |b: u32| (0x21..=0x7e).contains(&b) || (0xa1..=0xac).contains(&b) || (0xae..=0xff).contains(&b);
+    let mut next = 0x100;
+    (0..256u32)
+        .map(|b| {
+            if printable(b) {
+                char::from_u32(b).expect("a char")
+            } else {
+                next += 1;
+                char::from_u32(next - 1).expect("a char")
+            }
+        })
+        .collect()
+}
+
+/// The tiny Llama's tokens: 3 control tokens, one token per byte (in byte order), then the tokens
+/// its merges make.
+pub fn tiny_llama_tokens() -> Vec<String> {
+    let mut tokens: Vec<String> = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"].map(String::from).to_vec();
+    tokens.extend(byte_level_alphabet().into_iter().map(String::from));
+    tokens.extend(["ab", "Ġa", "abc", "Ġab", "de"].map(String::from));
+    tokens
+}
+
+/// Tokens in the tiny Llama's vocabulary.
+pub const TINY_VOCAB: u64 = 3 + 256 + 5;
+
 /// The tiny Llama: 2 layers, d_model 32, 2 query heads of 16 sharing 1 key/value head, SwiGLU MLP of
-/// 64, vocabulary 16, tied output; Q4_1 matrices except layer 1's ffn_down (Q4_0), a Q8_0 embedding,
-/// F32 norms except layer 1's attn_norm (F16); a gpt2/smollm tokenizer whose merges build its tokens.
+/// 64, vocabulary 264 (3 control tokens, 256 bytes, 5 merges), tied output; Q4_1 matrices except
+/// layer 1's ffn_down (Q4_0), a Q8_0 embedding, F32 norms except layer 1's attn_norm (F16); a
+/// gpt2/smollm tokenizer whose merges build its tokens.
 pub fn tiny_llama(seed: u64) -> Writer {
     let mut rng = Rng(seed);
-    let (d, f, kv, vocab) = (32u64, 64u64, 16u64, 16u64);
+    let (d, f, kv, vocab) = (32u64, 64u64, 16u64, TINY_VOCAB);
     let mut w = Writer::new();
     w.kv("general.architecture", s("llama"))
         .kv("general.name", s("tiny llama for tests"))
@@ -215,8 +245,8 @@ pub fn tiny_llama(seed: u64) -> Writer {
         .kv("llama.rope.dimension_count", V::U32(16))
         .kv("tokenizer.ggml.model", s("gpt2"))
         .kv("tokenizer.ggml.pre", s("smollm"));
-    let tokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "a", "b", "c", "Ġ", "1", "2", "ab", "Ġa", "abc", "Ġab", "d", "e", "de"];
-    w.kv("tokenizer.ggml.tokens", strs(&tokens))
+    let tokens = tiny_llama_tokens();
+    w.kv("tokenizer.ggml.tokens", strs(&tokens.iter().map(String::as_str).collect::<Vec<_>>()))
         .kv("tokenizer.ggml.token_type", V::Arr(5, (0..vocab).map(|i| V::I32(if i < 3 { 3 } else { 1 })).collect()))
         .kv("tokenizer.ggml.merges", strs(&["a b", "Ġ a", "ab c", "Ġa b", "d e"]))
         .kv("tokenizer.ggml.bos_token_id", V::U32(1))

@@ -132,3 +132,5 @@ pub fn random_matrix(rng: &mut Rng, format: &str, n: usize, k: usize, integer: b
 pub fn matrix_values(format: &str, bytes_per_block: usize, w: &[u8]) -> Vec<f64> {
     w.chunks_exact(bytes_per_block).flat_map(|b| block_values(format, b)).collect()
 }
+
+pub mod llama_golden;
