@@ -30,7 +30,7 @@ pub mod wasm;
 use heads::HeadProfile;
 use model::{AnalyzeError, Model};
 use tokenizer::Tokenizer;
-use trace::{Options, Trace};
+use trace::{Comparison, Options, Stage, Trace};
 
 /// The model compiled into the binary (see `model/MODEL.md`).
 #[cfg(feature = "builtin-model")]
@@ -163,6 +163,28 @@ impl Engine {
         let mut trace = self.model.analyze(&self.tokenizer, tail, options)?;
         trace.cut_text(cut, MAX_TEXT_UNITS);
         Ok(trace)
+    }
+
+    /// One token in two contexts: analyses both texts with the same options and gives the cosine
+    /// between row `positions[0]` of the first and row `positions[1]` of the second after each
+    /// sub-step (E, then each layer's E + ΔE and E′). Positions index the analysed windows.
+    pub fn compare(&self, texts: [&str; 2], positions: [usize; 2], options: &Options) -> Result<Comparison, AnalyzeError> {
+        let a = self.analyze(texts[0], options)?;
+        let b = self.analyze(texts[1], options)?;
+        for (which, (trace, &p)) in ["first", "second"].iter().zip([&a, &b].into_iter().zip(&positions)) {
+            if p >= trace.tokens.len() {
+                let t = trace.tokens.len();
+                return Err(AnalyzeError::BadOption(format!("the {which} position must be a token index below {t}, found {p}")));
+            }
+        }
+        let [pa, pb] = positions;
+        let cos = |x: &trace::Matrix, y: &trace::Matrix| model::cosine(x.row(pa), y.row(pb));
+        let mut stages = vec![Stage { name: "embeddings", layer: None, cosine: cos(&a.embeddings, &b.embeddings) }];
+        for (l, (la, lb)) in a.layers.iter().zip(&b.layers).enumerate() {
+            stages.push(Stage { name: "updated", layer: Some(l), cosine: cos(&la.updated, &lb.updated) });
+            stages.push(Stage { name: "output", layer: Some(l), cosine: cos(&la.output, &lb.output) });
+        }
+        Ok(Comparison { positions, stages })
     }
 
 
