@@ -83,6 +83,11 @@ textarea { width: 100%; min-height: 2.6em; resize: vertical; padding: 6px 8px; b
 .figs > .figure { margin: 8px 0; }
 .fig-title { font-weight: 600; font-size: 0.9em; margin-bottom: 4px; }
 .scroll { overflow-x: auto; max-width: 100%; }
+.scroll-wrap { position: relative; max-width: 100%; }
+.scroll-cue { display: none; position: absolute; top: 0; right: 0; bottom: 0; width: 56px; pointer-events: none; align-items: center; justify-content: flex-end;
+  padding-right: 2px; font-size: 0.75em; font-weight: 600; color: var(--ae-accent); writing-mode: vertical-rl;
+  background: linear-gradient(to right, transparent, var(--ae-bg) 70%); }
+.scroll-wrap.more-right > .scroll-cue { display: flex; }
 figcaption { display: flex; flex-wrap: wrap; gap: 4px 16px; align-items: center; font-size: 0.85em; }
 svg { display: block; overflow: visible; }
 svg.map { width: 100%; max-width: 560px; height: auto; }
