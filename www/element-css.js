@@ -4,19 +4,19 @@
 export const CSS = `
 :host {
   --ae-bg: #ffffff; --ae-fg: #1d1d1f; --ae-muted: #5d6168; --ae-border: #d0d4da; --ae-panel: #f5f6f8;
-  --ae-accent: #b4440f; --ae-accent-bg: #fde9dc; --ae-focus: #0b57d0; --ae-mask-bg: #e9eaee; --ae-mask-line: #9aa0a8;
+  --ae-accent: #b4440f; --ae-accent-bg: #fde9dc; --ae-focus: #0b57d0; --ae-mask-bg: #e9eaee; --ae-mask-line: #9aa0a8; --ae-mlp: #7a3fb0;
   display: block; color: var(--ae-fg); background: var(--ae-bg); font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   border: 1px solid var(--ae-border); border-radius: 8px; contain: content; text-align: start;
 }
 :host([theme="dark"]) {
   --ae-bg: #17181b; --ae-fg: #e8e9ec; --ae-muted: #a4a9b2; --ae-border: #3a3d44; --ae-panel: #212328;
-  --ae-accent: #ff9b5c; --ae-accent-bg: #4a2a17; --ae-focus: #8ab4ff; --ae-mask-bg: #2b2d33; --ae-mask-line: #6d727b;
+  --ae-accent: #ff9b5c; --ae-accent-bg: #4a2a17; --ae-focus: #8ab4ff; --ae-mask-bg: #2b2d33; --ae-mask-line: #6d727b; --ae-mlp: #c79bf0;
   color-scheme: dark;
 }
 @media (prefers-color-scheme: dark) {
   :host(:not([theme="light"]):not([theme="dark"])) {
     --ae-bg: #17181b; --ae-fg: #e8e9ec; --ae-muted: #a4a9b2; --ae-border: #3a3d44; --ae-panel: #212328;
-    --ae-accent: #ff9b5c; --ae-accent-bg: #4a2a17; --ae-focus: #8ab4ff; --ae-mask-bg: #2b2d33; --ae-mask-line: #6d727b;
+    --ae-accent: #ff9b5c; --ae-accent-bg: #4a2a17; --ae-focus: #8ab4ff; --ae-mask-bg: #2b2d33; --ae-mask-line: #6d727b; --ae-mlp: #c79bf0;
     color-scheme: dark;
   }
 }
@@ -119,6 +119,18 @@ svg .after { fill: var(--ae-focus); }
 svg .move { stroke: var(--ae-focus); stroke-width: 1.5; }
 svg .arrow-head { fill: var(--ae-focus); }
 svg .move.hl { stroke: var(--ae-accent); stroke-width: 3; }
+svg .move-mlp { stroke: var(--ae-mlp); stroke-width: 1.5; }
+svg .arrow-head.move-mlp { fill: var(--ae-mlp); }
+svg .move-mlp.hl { stroke: var(--ae-accent); stroke-width: 3; }
+svg .path-a, svg .arrow-head.path-a { stroke: var(--ae-focus); fill: var(--ae-focus); }
+svg .path-b, svg .arrow-head.path-b { stroke: var(--ae-mlp); fill: var(--ae-mlp); }
+svg line.path-a, svg line.path-b { stroke-width: 2; fill: none; }
+svg.paths .move, svg.paths .move-mlp { stroke-width: 2; }
+svg circle.before.path-a, svg circle.before.path-b { fill: var(--ae-bg); stroke-width: 2; }
+svg text.point-label.path-a, svg text.point-label.path-b { stroke: none; font-weight: 600; }
+.leg-key::before { content: ""; display: inline-block; width: 18px; height: 3px; margin-right: 5px; vertical-align: middle; background: var(--ae-focus); }
+.leg-key.move-mlp::before, .leg-key.path-b::before { background: var(--ae-mlp); }
+table.turns td { min-width: 7em; }
 svg .before.hl, svg .after.hl { stroke: var(--ae-accent); stroke-width: 3; }
 svg .point-label { font-size: 11px; }
 svg .ghost { fill: none; stroke: var(--ae-fg); stroke-dasharray: 3 2; }
