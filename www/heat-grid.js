@@ -118,8 +118,8 @@ export function heatGrid(o) {
   canvas.addEventListener('pointermove', (e) => reportGridPointer(canvas, L, transpose, e));
   canvas.__cursor = (q, k) => { overlay.cur = q === null ? null : { q, k }; draw(); revealCell(canvas, L, transpose, q, k); };
   /** Marks cell (q, k) for good (the tour's answer, a `highlight` attribute); null clears it. */
-  canvas.__mark = (q, k) => { overlay.mark = q === null ? null : { q, k }; draw(); revealCell(canvas, L, transpose, q, k); };
-  canvas.__grid = { T, transpose };
+  canvas.__mark = (q, k) => { overlay.mark = q === null ? null : { q, k }; canvas.__grid.mark = overlay.mark; draw(); revealCell(canvas, L, transpose, q, k); };
+  canvas.__grid = { T, transpose, mark: null };
   /** Where cell (q, k) is, in CSS pixels from the canvas' top-left corner (for tests). */
   canvas.__cellCenter = (q, k) => { const a = transpose ? k : q, b = transpose ? q : k; return { x: lw + b * c + c / 2, y: top + a * c + c / 2 }; };
   draw();

@@ -4,7 +4,7 @@
 // (the MLP's) or the vocabulary's spread; vocabulary dots that fall inside are drawn for orientation. Draws only: every
 // coordinate is one of the trace's (trace.map).
 
-import { h, s, at, uid, tokenLabel, registerExport, matrixTable } from './draw.js';
+import { h, s, at, uid, registerExport, matrixTable } from './draw.js';
 
 const W = 520, H = 340, PAD = 34;
 
@@ -22,16 +22,22 @@ function fitted(paths) {
  * `paths`: [{ label, tok, cls, points: [[x, y], …] }], `legs`: the name of each leg (stage i → i + 1) and
  * its CSS class, `stages`: the name of each point. `background` is the vocabulary map ({ texts, coords }).
  */
-export function pathsMap({ paths, legs, stages, caption, note, background = null }) {
+export function pathsMap({ paths, legs, stages, caption, note, keys = null, background = null }) {
   const { sx, sy, inside } = fitted(paths);
   const svg = s('svg', { class: 'map paths', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img',
     'aria-label': `${caption}: ${paths.length} token${paths.length === 1 ? '' : 's'} on the fixed 2-D projection, with arrows for ${legs.map((l) => l.name).join(', then ')}` });
-  const marks = legs.map((l) => {
-    const id = uid('leg');
-    svg.append(s('defs', {}, s('marker', { id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
-      s('path', { d: 'M0,0 L10,5 L0,10 z', class: `arrow-head ${l.cls}` }))));
-    return id;
-  });
+  // one arrowhead per leg and path colour (a marker cannot take its line's colour everywhere yet)
+  const defs = s('defs', {}), marks = new Map();
+  const marker = (cls) => {
+    if (!marks.has(cls)) {
+      const id = uid('leg');
+      defs.append(s('marker', { id, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' },
+        s('path', { d: 'M0,0 L10,5 L0,10 z', class: `arrow-head ${cls}` })));
+      marks.set(cls, id);
+    }
+    return marks.get(cls);
+  };
+  svg.append(defs);
   svg.append(s('rect', { x: 0.5, y: 0.5, width: W - 1, height: H - 1, class: 'map-frame' }),
     s('text', { x: W - 8, y: H - 8, 'text-anchor': 'end', class: 'tick muted', text: 'principal component 1 →' }),
     s('text', { x: 14, y: 14, class: 'tick muted', text: '↑ principal component 2' }));
@@ -50,20 +56,21 @@ export function pathsMap({ paths, legs, stages, caption, note, background = null
     p.points.forEach((pt, i) => {
       if (i > 0) {
         const [a, b] = [p.points[i - 1], pt];
-        g.append(s('line', { x1: sx(a[0]), y1: sy(a[1]), x2: sx(b[0]), y2: sy(b[1]), class: `${legs[i - 1].cls}${cls}`, 'data-tok': p.tok, 'marker-end': `url(#${marks[i - 1]})` }));
+        const lc = `${legs[i - 1].cls}${cls}`;
+        g.append(s('line', { x1: sx(a[0]), y1: sy(a[1]), x2: sx(b[0]), y2: sy(b[1]), class: lc, 'data-tok': p.tok, 'marker-end': `url(#${marker(lc)})` }));
       }
     });
     p.points.forEach((pt, i) => g.append(s('circle', { cx: sx(pt[0]), cy: sy(pt[1]), r: i === 0 ? 4 : 3.2, class: `${i === 0 ? 'before' : 'after'}${cls}`, 'data-tok': p.tok },
       s('title', { text: `${p.label}: ${stages[i]}` }))));
     const end = p.points[p.points.length - 1];
     const right = sx(end[0]) > W - 70; // near the right edge: the label goes to the left of its point
-    g.append(s('text', { x: sx(end[0]) + (right ? -6 : 6), y: sy(end[1]) - 5, 'text-anchor': right ? 'end' : null, class: `point-label${cls}`, 'data-tok': p.tok, text: tokenLabel(p.label, 18) }));
+    g.append(s('text', { x: sx(end[0]) + (right ? -6 : 6), y: sy(end[1]) - 5, 'text-anchor': right ? 'end' : null, class: `point-label${cls}`, 'data-tok': p.tok, text: p.label.length > 24 ? `${p.label.slice(0, 23)}…` : p.label }));
   }
   svg.append(g);
   const n = stages.length;
   const coords = { shape: [paths.length, 2 * n], data: Float32Array.from(paths.flatMap((p) => p.points.flat())) };
   const fig = h('figure', { class: 'figure' }, h('div', { class: 'scroll' }, svg),
-    h('figcaption', { class: 'muted' }, legs.map((l) => h('span', { class: `leg-key ${l.cls}`, text: l.name })), note ? h('span', { text: note }) : null),
+    h('figcaption', { class: 'muted' }, (keys ?? legs).map((l) => h('span', { class: `leg-key ${l.cls}`, text: l.name })), note ? h('span', { text: note }) : null),
     matrixTable(`${caption}: map coordinates`, coords, paths.map((p) => p.label), stages.flatMap((st) => [`x ${st}`, `y ${st}`]), { rowHead: 'token' }));
   return registerExport(fig, () => svg.cloneNode(true));
 }

@@ -1,6 +1,6 @@
 // Step `update`: the residual connection E + ΔE, then (a model with an MLP) E′ = E + ΔE + MLP: attention's
 // move and the MLP's drawn apart, each on a map fitted to its own points, with each vector's cosine to itself.
-import { h, heatStrips, maxAbs, fmt, at } from '../draw.js';
+import { h, heatStrips, maxAbs, fmt, at, tokenLabel } from '../draw.js';
 import { pathsMap } from '../map-paths.js';
 import { labelsOf, layerOf, quote, table, where } from './common.js';
 
@@ -28,7 +28,7 @@ function legMaps(trace, state, ctx) {
   const from = L === 0 ? trace.map.embeddings : trace.map.layers[L - 1];
   const mid = trace.map.updated[L], to = trace.map.layers[L];
   const w = where(trace, state, false) || 'the layer';
-  const tokens = labels.map((label, i) => ({ label, tok: i }));
+  const tokens = labels.map((label, i) => ({ label: tokenLabel(label, 14), tok: i }));
   const maps = [pathsMap({ paths: tokens.map((p) => ({ ...p, points: [pointsOf(from, p.tok), pointsOf(mid, p.tok)] })),
     legs: [{ name: 'attention: E → E + ΔE', cls: 'move' }], stages: ['E', 'E + ΔE'], caption: `attention’s move (${w})`, background: ctx.vocab(),
     note: 'Each axis fitted to these points (the two leading principal components of the embedding table); grey dots: vocabulary tokens nearby.' })];
