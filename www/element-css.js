@@ -39,6 +39,7 @@ button[aria-pressed="true"], button[aria-current="step"] { background: var(--ae-
 button:disabled { opacity: 0.45; cursor: default; }
 :focus-visible { outline: 3px solid var(--ae-focus); outline-offset: 2px; }
 .muted { color: var(--ae-muted); }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 .status { padding: 24px 12px; color: var(--ae-muted); }
 .error { border-left: 4px solid var(--ae-accent); background: var(--ae-accent-bg); padding: 8px 12px; border-radius: 4px; }
 .note { border-left: 4px solid var(--ae-accent); padding: 4px 10px; background: var(--ae-panel); }
@@ -61,10 +62,10 @@ textarea { width: 100%; min-height: 2.2em; resize: vertical; padding: 5px 8px; b
 .count.over { color: var(--ae-accent); font-weight: 600; }
 
 /* navigation */
-.ae-nav { display: flex; flex-wrap: wrap; gap: 5px; align-items: center; }
+.ae-nav { display: flex; flex-wrap: nowrap; gap: 5px; align-items: flex-start; }
 .ae-nav > button { padding: 2px 9px; font-size: 0.9em; }
 .steplist { flex: 0 1 auto; min-width: 0; display: flex; flex-wrap: wrap; gap: 3px; list-style: none; margin: 0; padding: 0; }
-.steplist button { padding: 2px 7px; font-size: 0.85em; }
+.steplist button { padding: 2px 6px; font-size: 0.85em; }
 .steplist .n { color: var(--ae-muted); margin-right: 3px; font-variant-numeric: tabular-nums; }
 .toggle { display: inline-flex; gap: 5px; align-items: center; font-size: 0.92em; }
 

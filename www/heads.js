@@ -49,7 +49,7 @@ export const headWords = (layer, head, nLayers = 2) => `head ${head + 1}${nLayer
 export function auxNote(info, layer, head) {
   const a = auxTrained(info);
   if (!a || a.layer !== layer || a.head !== head) return '';
-  return `this head was trained to look at the ${a.target === 'previous token' ? 'previous token' : a.target} (an auxiliary loss during training), so its pattern is partly by design`;
+  return `this head was trained to look at the ${a.target} (by an auxiliary loss), so its pattern is partly by design`;
 }
 
 /** A head's label for pickers: "head 1 · previous token" (or just "head 1" without a profile). */

@@ -50,12 +50,24 @@ async function facts(arg) {
   const special = (tr, i) => tr.tokens[i].special;
   let rep = null; // the last token with an earlier copy (not the start token), and the token after that copy
   for (let q = T - 1; q >= 0 && !rep; q--) for (let e = q - 1; e >= 0; e--) if (!special(t, q) && !special(t, e) && t.tokens[e].id === t.tokens[q].id && e + 1 < q) { rep = { q, earlier: e, target: e + 1 }; break; }
+  // every repeated token (its latest earlier copy) and, for a head, the one it copies most clearly
+  const repeats = [];
+  for (let q = T - 1; q >= 0; q--) {
+    for (let e = q - 1; e >= 0; e--) {
+      if (t.tokens[e].id !== t.tokens[q].id) continue;
+      if (!special(t, q) && !special(t, e) && e + 1 < q) repeats.push({ q, earlier: e, target: e + 1 });
+      break;
+    }
+  }
+  const clearest = (h) => repeats.reduce((b, r) => (!b || at(h.weights, r.q, r.target) > at(h.weights, b.q, b.target) ? r : b), null);
   const out = { T, D, dh: t.config.d_head, rope: !t.position_embeddings, rep, q: T - 1, words: t.tokens.map((x) => x.text.trim()), heads: el.model.heads, nHeads: t.config.n_heads };
   out.best = argmax(hd.scores, T - 1); out.worst = argmin(hd.scores, T - 1);
   out.bestScore = at(hd.scores, T - 1, out.best); out.worstScore = at(hd.scores, T - 1, out.worst);
   out.maskTop = argmax(hd.masked, T - 1); out.maskLow = argmin(hd.masked, T - 1);
   out.maskMax = at(hd.masked, T - 1, out.maskTop); out.maskMin = at(hd.masked, T - 1, out.maskLow); out.weightTop = at(hd.weights, T - 1, out.maskTop);
   out.heaviest = argmax(hd.weights, T - 1);
+  out.clear = clearest(hd);
+  if (out.clear) { out.clearArg = argmax(hd.weights, out.clear.q); out.clearArgW = at(hd.weights, out.clear.q, out.clearArg); }
   if (rep) {
     out.repArg = argmax(hd.weights, rep.q); out.repArgW = at(hd.weights, rep.q, out.repArg); out.repTargetW = at(hd.weights, rep.q, rep.target);
     out.keysSame = row(hd.keys, rep.earlier).every((v, d) => v === at(hd.keys, rep.q, d));
@@ -76,8 +88,9 @@ async function facts(arg) {
   if (arg.ablated && rep) {
     const base = engine.analyze(el.text, { ...el.options, disabled_heads: [] });
     out.disabled = el.options.disabled_heads;
-    out.onW = at(base.layers[L].heads[H].weights, rep.q, rep.target);
-    out.offW = at(t.layers[L].heads[H].weights, rep.q, rep.target);
+    const c = clearest(base.layers[L].heads[H]);
+    out.onW = at(base.layers[L].heads[H].weights, c.q, c.target);
+    out.offW = at(t.layers[L].heads[H].weights, c.q, c.target);
   }
   out.top = t.predict.top.slice(0, 2).map((c) => ({ text: c.text, prob: c.prob, id: c.id }));
   out.position = t.predict.position;
@@ -131,14 +144,17 @@ const CLAIMS = {
     assert.deepEqual(s.gridMark, { q: f.q, k: f.maskTop });
   },
   heads(s, f) {
-    const { q, target } = f.rep;
-    assert.equal(s.lesson.choices[s.lesson.answer], at(f, f.repArg), 'the answer is the heaviest key of the repeated token');
-    if (/the pattern of an induction head/.test(s.answer)) assert.equal(f.repArg, target, 'claimed induction: it looks at the token after the earlier copy');
-    assert.ok(s.answer.includes(`${at(f, q)} puts ${fmt(f.repArgW, 2)}`) || s.answer.includes(`looks most at ${at(f, f.repArg)} (${fmt(f.repArgW, 2)})`));
+    const { q, target } = f.clear;
+    assert.equal(s.lesson.choices[s.lesson.answer], at(f, f.clearArg), 'the answer is the heaviest key of the repeated token');
+    if (/the pattern of an induction head/.test(s.answer)) assert.equal(f.clearArg, target, 'claimed induction: it looks at the token after the earlier copy');
+    assert.ok(s.answer.includes(`${at(f, q)} puts ${fmt(f.clearArgW, 2)}`) || s.answer.includes(`looks most at ${at(f, f.clearArg)} (${fmt(f.clearArgW, 2)})`));
     const name = nameOf(f, s.layer, s.head);
+    const list = f.heads ? (Array.isArray(f.heads) ? f.heads : f.heads.heads) : [];
     if (name) assert.ok(s.answer.includes(`(‘${name}’)`), `the head is called by its measured name ‘${name}’`);
-    if (f.heads && nameOf(f, s.layer, s.head) !== null) assert.equal(name, (Array.isArray(f.heads) ? f.heads : f.heads.heads).some((x) => x.name === 'induction') ? 'induction' : name);
-    assert.deepEqual(s.gridMark, { q, k: f.repArg });
+    if (list.some((x) => x.name === 'induction')) assert.equal(name, 'induction', 'the stop shows a head the profile names induction');
+    const aux = f.heads && f.heads.trained_by_auxiliary_loss;
+    if (aux && s.answer.includes(`head ${aux.head + 1} of layer ${aux.layer + 1}`)) assert.match(s.answer, /this head was trained to look at the previous token/, 'the auxiliary-loss head is disclosed');
+    assert.deepEqual(s.gridMark, { q, k: f.clearArg });
   },
   distance(s, f) {
     const { q, target } = f.rep;

@@ -200,7 +200,8 @@ function updateTools(el, c) {
   const step = el.step, all = el.showAll;
   const scope = stepById(step).scope;
   b.layers.hidden = !(all || scope !== 'model') || c.n_layers < 2;
-  b.headGroup.hidden = !(all || scope === 'head');
+  b.headGroup.hidden = !(all || scope === 'head' || comparing(el));
+  if (comparing(el)) b.layers.hidden = c.n_layers < 2;
   b.predictGroup.hidden = !(all || step === 'predict');
   updatePrediction(el);
   if (b.viewGroup) b.viewGroup.hidden = !(all || isTokenPairs(step));
@@ -250,8 +251,9 @@ function updateThumbs(el, c) {
     const on = !el._options.disabled_heads.some(([l, hh]) => l === layer && hh === hd);
     const name = headName(el._engine.info, layer, hd), aux = auxNote(el._engine.info, layer, hd);
     x.button.setAttribute('aria-pressed', String(hd === el.head));
-    x.button.setAttribute('aria-label', `head ${hd + 1} of layer ${layer + 1}${name ? `: ${name}` : ''}${on ? '' : ' (switched off)'}`);
-    x.name.textContent = name ?? '';
+    // the visible words ("head 1", its name) are the button's name, the rest is read but not shown
+    x.name.textContent = name ? ` ${name}` : '';
+    x.where.textContent = ` of layer ${layer + 1}${on ? '' : ' (switched off)'}`;
     if (aux) x.button.title = aux; else x.button.removeAttribute('title');
     x.wrap.classList.toggle('off', !on);
     if (x.toggle) x.toggle.checked = on;
@@ -272,12 +274,13 @@ function headThumb(el, hd) {
   const full = el.controls === 'full';
   const canvas = h('canvas', { width: 1, height: 1, 'aria-hidden': 'true' });
   const name = h('span', { class: 'head-name' });
+  const where = h('span', { class: 'sr-only' });
   const button = h('button', { type: 'button', class: 'head-button', 'data-head': hd, on: { click: () => { el.head = hd; } } },
-    canvas, h('span', { text: `head ${hd + 1}` }), name);
+    canvas, h('span', { text: `head ${hd + 1}` }), name, where);
   const toggle = full ? h('input', { type: 'checkbox', 'data-head': hd, 'aria-label': `head ${hd + 1} switched on`,
     on: { change: (e) => setHead(el, hd, e.target.checked) } }) : null;
   const wrap = h('div', { class: 'head' }, button, full ? h('label', {}, toggle, 'on') : null);
-  return { wrap, canvas, button, toggle, name };
+  return { wrap, canvas, button, toggle, name, where };
 }
 
 function setHead(el, hd, on) {

@@ -61,6 +61,23 @@ export function lastRepeat(trace, before = trace.tokens.length - 1) {
   return null;
 }
 
+/** Every position q whose token appeared earlier (latest earlier copy), as { q, earlier, target }. */
+export function repeats(trace) {
+  const out = [];
+  for (let q = trace.tokens.length - 1; q >= 0; q--) {
+    const r = lastRepeat(trace, q);
+    if (r && r.q === q) out.push(r);
+  }
+  return out;
+}
+
+/** The repeat whose target head `hd` weighs most (the clearest case of copying), or null. */
+export function clearestRepeat(trace, hd) {
+  let best = null;
+  for (const r of repeats(trace)) if (!best || cell(hd.weights, r.q, r.target) > cell(hd.weights, best.q, best.target)) best = r;
+  return best;
+}
+
 /** The token two traces share (same id) with the longest text, not the start token: `[a, b]` or null. */
 export function sharedToken(a, b) {
   let best = null;

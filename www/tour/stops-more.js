@@ -6,7 +6,7 @@
 import { pct } from '../draw.js';
 import { headName, ruleFor, auxTrained } from '../heads.js';
 import { DURSLEY, RIVER, ACCOUNT, headDesc, pickHead } from './stops.js';
-import { word, wordAt, cell, extremeKey, lastRepeat, isStart, w2, c3 } from './facts.js';
+import { word, wordAt, cell, extremeKey, lastRepeat, clearestRepeat, isStart, w2, c3 } from './facts.js';
 
 /** A name 30+ tokens back (within the 63 text tokens the context holds after the start token). */
 export const LONG = 'Yesterday Mr Pickwick came to our town on a cold grey morning in the spring. He walked down the long street past the old church, the school and the mill by the river, and when at last he sat down the whole town came to see Mr';
@@ -15,9 +15,8 @@ const quoted = (t) => `‘${t.trim() || t}’`;
 
 /** The induction head of the last layer (profile), else the head that weighs the repeat's target most. */
 function inductionHead(info, trace) {
-  const rep = lastRepeat(trace);
   const last = trace.config.n_layers > 1 ? trace.config.n_layers - 1 : null;
-  return pickHead(info, trace, 'induction', (hd) => (rep ? cell(hd.weights, rep.q, rep.target) : 0), last);
+  return pickHead(info, trace, 'induction', (hd) => { const rep = clearestRepeat(trace, hd); return rep ? cell(hd.weights, rep.q, rep.target) : 0; }, last);
 }
 
 const prevHead = (info, trace) => pickHead(info, trace, 'previous token', (hd) => {
@@ -84,7 +83,8 @@ export const stack = {
   },
   lesson({ trace, baseline, info, layer, head }) {
     const off = trace.options.disabled_heads[0];
-    const rep = lastRepeat(trace);
+    // the clearest copy with every head on (the ablated trace is the one being shown)
+    const rep = baseline ? clearestRepeat(baseline, baseline.layers[layer].heads[head]) : null;
     if (!off || !baseline || !rep) return { missing: trace.config.n_layers < 2 ? 'this model has one layer: there is nothing stacked to show' : 'this stop needs a word that appears twice: try “Mr Dursley said hello. Mr Dursley said”' };
     const { q, target } = rep;
     const [on, now] = [cell(baseline.layers[layer].heads[head].weights, q, target), cell(trace.layers[layer].heads[head].weights, q, target)];

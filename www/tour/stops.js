@@ -9,7 +9,7 @@
 
 import { fmt } from '../draw.js';
 import { headName, headsNamed, auxTrained, auxNote } from '../heads.js';
-import { word, wordAt, cell, visibleKeys, extremeKey, lastRepeat, sameRow, stackRows, isStart, w2, c3 } from './facts.js';
+import { word, wordAt, cell, visibleKeys, extremeKey, lastRepeat, clearestRepeat, sameRow, stackRows, isStart, w2, c3 } from './facts.js';
 
 export const FLUFFY = 'a fluffy blue creature roamed the verdant forest';
 export const RIVER = 'we sat on the river bank and watched the water';
@@ -17,6 +17,7 @@ export const ACCOUNT = 'she paid the money into her bank account';
 export const DURSLEY = 'Mr Dursley said hello. Mr Dursley said';
 
 const rope = (trace) => !trace.position_embeddings;
+const cap = (t) => t.charAt(0).toUpperCase() + t.slice(1);
 const lastText = (trace) => trace.tokens.length - 1;
 
 /** "head 2 of layer 2 (‘induction’)": a head as captions name it. */
@@ -164,14 +165,15 @@ export const softmax = {
 
 export const heads = {
   id: 'heads', title: 'One head, one kind of relation', text: DURSLEY, step: 'weights',
-  pick: (info, trace) => {
-    const rep = lastRepeat(trace);
-    return pickHead(info, trace, 'induction', (hd) => (rep ? cell(hd.weights, rep.q, rep.target) : 0), trace.config.n_layers > 1 ? trace.config.n_layers - 1 : null);
-  },
+  pick: (info, trace) => pickHead(info, trace, 'induction', (hd) => {
+    const rep = clearestRepeat(trace, hd);
+    return rep ? cell(hd.weights, rep.q, rep.target) : 0;
+  }, trace.config.n_layers > 1 ? trace.config.n_layers - 1 : null),
   lesson({ trace, info, layer, head }) {
-    const rep = lastRepeat(trace);
-    if (!rep) return { missing: 'this stop needs a word that appears twice: try “Mr Dursley said hello. Mr Dursley said”' };
     const hd = trace.layers[layer].heads[head];
+    // of the repeated tokens, the one whose earlier copy's successor this head weighs most: the clearest case
+    const rep = clearestRepeat(trace, hd);
+    if (!rep) return { missing: 'this stop needs a word that appears twice: try “Mr Dursley said hello. Mr Dursley said”' };
     const { q, earlier, target } = rep;
     const k = extremeKey(hd.weights, hd, q);
     const desc = headDesc(info, trace, layer, head);
@@ -181,7 +183,7 @@ export const heads = {
     const prev = pickHead(info, trace, 'previous token', prevScore(trace), 0);
     const ph = trace.layers[prev.layer].heads[prev.head], pk = extremeKey(ph.weights, ph, q);
     const contrast = prev.layer === layer && prev.head === head ? ''
-      : ` ${headDesc(info, trace, prev.layer, prev.head)} looks from the same token at ${wordAt(trace, pk)} (${w2(cell(ph.weights, q, pk))}): another head, another relation${auxNote(info, prev.layer, prev.head) ? ` (${auxNote(info, prev.layer, prev.head)})` : ''}.`;
+      : ` ${cap(headDesc(info, trace, prev.layer, prev.head))} looks from the same token at ${wordAt(trace, pk)} (${w2(cell(ph.weights, q, pk))}): another head, another relation${auxNote(info, prev.layer, prev.head) ? `; ${auxNote(info, prev.layer, prev.head)}` : ''}.`;
     return {
       question: `In ${desc}, which earlier token will ${wordAt(trace, q)} look at most?`,
       ...keyChoices(trace, hd, q, k),
