@@ -193,7 +193,8 @@ svg .bar { fill: #31688e; }
 /* modes, the tour and compare */
 .ae-modes { display: flex; flex-wrap: wrap; gap: 4px; }
 .ae-modes button { font-size: 0.9em; padding: 3px 10px; }
-.ae-tour { border: 1px solid var(--ae-accent); border-radius: 8px; padding: 8px 12px; background: var(--ae-panel); display: grid; gap: 6px; }
+.ae-tour { border: 1px solid var(--ae-accent); border-radius: 8px; padding: 8px 12px; background: var(--ae-panel); display: grid; grid-template-columns: minmax(0, 1fr); gap: 6px; }
+.ae-tour > * { min-width: 0; }
 .tour-head { display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: center; }
 .tour-title { font-size: 1.05em; margin: 0; flex: 1 1 16em; }
 .tour-dots { display: flex; flex-wrap: wrap; gap: 3px; list-style: none; margin: 0; padding: 0; }
