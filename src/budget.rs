@@ -69,7 +69,8 @@ pub fn shapes(c: &Config, t: u64) -> Vec<Shape> {
         s("layers[].heads[].delta", lh, t, d),
         s("predict.normed", 1, 1, d),
         s("predict.logits, probs", 2, 1, v),
-        s("map.embeddings, map.layers[]", l.saturating_add(1), t, 2),
+        s("map.embeddings, map.updated[], map.layers[]", l.saturating_mul(2).saturating_add(1), t, 2),
+        s("layers[].cos_updated, cos_output", l.saturating_mul(2), t, 1),
         // temporaries: one layer's queries, keys and values for all heads; one row of similarities
         temp("queries, keys, values of one layer (all heads)", 3, t, hd),
         temp("similarities of one position to the vocabulary", 1, 1, v),
@@ -93,10 +94,12 @@ fn multiply_adds(c: &Config, t: u64) -> Option<u64> {
     let qkv = product(&[3, t, d, hd])?;
     let per_head = product(&[t, t, dh])?.checked_mul(2)?.checked_add(product(&[t, dh, d])?)?;
     let mlp = product(&[2, t, d, f])?;
-    let layer = qkv.checked_add(per_head.checked_mul(h)?)?.checked_add(mlp)?;
+    // the two cosines of every row (cos_updated, cos_output): three dot products of length D each
+    let cosines = product(&[6, t, d])?;
+    let layer = qkv.checked_add(per_head.checked_mul(h)?)?.checked_add(mlp)?.checked_add(cosines)?;
     // the prediction (D,V), the map's projections (T,D)·(D,2), the neighbours (T,D)·(D,V) twice
     let predict = d.checked_mul(v)?;
-    let map = product(&[l.checked_add(1)?, t, d, 2])?;
+    let map = product(&[l.checked_mul(2)?.checked_add(1)?, t, d, 2])?;
     let neighbours = product(&[2, t, d, v])?;
     layer.checked_mul(l)?.checked_add(predict)?.checked_add(map)?.checked_add(neighbours)
 }

@@ -49,7 +49,7 @@ pub mod wasm;
 use heads::HeadProfile;
 use model::{Analysis, AnalyzeError, Model};
 use tokenizer::{Token, Tokenizer};
-use trace::{Options, TokenInfo, Trace};
+use trace::{Comparison, Options, Stage, TokenInfo, Trace};
 
 /// The model compiled into the binary (see `model/MODEL.md`).
 #[cfg(feature = "builtin-model")]
@@ -258,6 +258,29 @@ impl Engine {
         });
         Ok(Window { total_tokens: all.len() + starts, dropped_tokens: dropped, max_tokens, notice, tokens })
     }
+
+    /// One token in two contexts: analyses both texts with the same options and gives the cosine
+    /// between row `positions[0]` of the first and row `positions[1]` of the second after each
+    /// sub-step (E, then each layer's E + ΔE and E′). Positions index the analysed windows.
+    pub fn compare(&self, texts: [&str; 2], positions: [usize; 2], options: &Options) -> Result<Comparison, AnalyzeError> {
+        let a = self.analyze(texts[0], options)?;
+        let b = self.analyze(texts[1], options)?;
+        for (which, (trace, &p)) in ["first", "second"].iter().zip([&a, &b].into_iter().zip(&positions)) {
+            if p >= trace.tokens.len() {
+                let t = trace.tokens.len();
+                return Err(AnalyzeError::BadOption(format!("the {which} position must be a token index below {t}, found {p}")));
+            }
+        }
+        let [pa, pb] = positions;
+        let cos = |x: &trace::Matrix, y: &trace::Matrix| model::cosine(x.row(pa), y.row(pb));
+        let mut stages = vec![Stage { name: "embeddings", layer: None, cosine: cos(&a.embeddings, &b.embeddings) }];
+        for (l, (la, lb)) in a.layers.iter().zip(&b.layers).enumerate() {
+            stages.push(Stage { name: "updated", layer: Some(l), cosine: cos(&la.updated, &lb.updated) });
+            stages.push(Stage { name: "output", layer: Some(l), cosine: cos(&la.output, &lb.output) });
+        }
+        Ok(Comparison { positions, stages })
+    }
+
 
     /// The most tokens one analysis reads: the context, or fewer if the work budget says so.
     pub fn max_tokens(&self) -> usize {

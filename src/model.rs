@@ -156,6 +156,7 @@ impl Model {
         check_finite(&forward.layers, &predict)?;
         let map = MapTrace {
             embeddings: self.project(&forward.embeddings),
+            updated: forward.layers.iter().map(|layer| self.project(&layer.updated)).collect(),
             layers: forward.layers.iter().map(|layer| self.project(&layer.output)).collect(),
         };
         let neighbours = options.neighbours.then(|| Neighbours {
@@ -237,7 +238,9 @@ impl Model {
         if let Some(m) = &mlp {
             add_into(&mut output.data, &m.out.data);
         }
-        LayerTrace { input, normed, heads, delta, updated, mlp, output }
+        // cos_updated, cos_output (T,1): each row's turn through attention, then through the MLP
+        let (cos_updated, cos_output) = (row_cosines(&input, &updated), row_cosines(&updated, &output));
+        LayerTrace { input, normed, heads, delta, updated, mlp, output, cos_updated, cos_output }
     }
 
     /// One head: scores, scaling, mask, softmax, mixing, and its share of ΔE.
@@ -429,6 +432,28 @@ impl Rotary {
         }
         out
     }
+}
+
+/// cos (T,1) = a_i·b_i / (|a_i| |b_i|) for each row i of two (T,D) matrices, in f64 (0 for a zero row).
+fn row_cosines(a: &Matrix, b: &Matrix) -> Matrix {
+    debug_assert_eq!((a.rows, a.cols), (b.rows, b.cols));
+    let data = (0..a.rows).map(|i| cosine(a.row(i), b.row(i))).collect();
+    Matrix::from_vec(a.rows, 1, data)
+}
+
+/// a·b / (|a| |b|), accumulated in f64; 0 when either vector is zero.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let (mut ab, mut aa, mut bb) = (0f64, 0f64, 0f64);
+    for (&x, &y) in a.iter().zip(b) {
+        let (x, y) = (f64::from(x), f64::from(y));
+        ab += x * y;
+        aa += x * x;
+        bb += y * y;
+    }
+    if aa == 0.0 || bb == 0.0 {
+        return 0.0;
+    }
+    (ab / (aa.sqrt() * bb.sqrt())) as f32
 }
 
 /// out (T,D) = LN(x; p), row by row.

@@ -173,6 +173,10 @@ pub struct LayerTrace {
     pub updated: Matrix, // (T, D)  E + ΔE
     pub mlp: Option<MlpTrace>,
     pub output: Matrix, // (T, D)  updated + MLP out (= updated without an MLP)
+    /// How far each token's vector turned, as the cosine of the angle between before and after:
+    /// attention's move E → E + ΔE, then the MLP's E + ΔE → E′ (all 1 without an MLP).
+    pub cos_updated: Matrix, // (T, 1)  cos(input_i, updated_i)
+    pub cos_output: Matrix,  // (T, 1)  cos(updated_i, output_i)
 }
 
 /// A next-token candidate.
@@ -200,7 +204,28 @@ pub struct Prediction {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct MapTrace {
     pub embeddings: Matrix,     // (T, 2)  E
+    pub updated: Vec<Matrix>,   // (T, 2)  each layer's E + ΔE (after attention, before the MLP)
     pub layers: Vec<Matrix>,    // (T, 2)  each layer's output E′
+}
+
+/// One token in two contexts: the cosine between its vector in the first text and in the second,
+/// after each sub-step (`Engine::compare`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Comparison {
+    /// The token index compared in each text's analysed window.
+    pub positions: [usize; 2],
+    /// `embeddings` first, then per layer `updated` (E + ΔE) and `output` (E′).
+    pub stages: Vec<Stage>,
+}
+
+/// The cosine between the two contexts' vectors after one sub-step.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Stage {
+    /// The trace field compared: "embeddings", "updated" or "output".
+    pub name: &'static str,
+    /// The layer of `updated` and `output` (0-based); None for `embeddings`.
+    pub layer: Option<usize>,
+    pub cosine: f32,
 }
 
 /// A vocabulary token near a vector: cosine similarity with its token-embedding row, both measured

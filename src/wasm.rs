@@ -165,6 +165,16 @@ impl Explorer {
         to_js(&trace)
     }
 
+    /// One token in two contexts (`Engine::compare`): `{ positions, stages: [{ name, layer, cosine }] }`,
+    /// the cosine between the token's vector at `positionA` of `textA` and at `positionB` of `textB`
+    /// after each sub-step, both analysed with `options`.
+    pub fn compare(&self, text_a: &JsString, text_b: &JsString, position_a: usize, position_b: usize, options: JsValue) -> Result<JsValue, JsError> {
+        let options = self.options(&options)?;
+        let (a, b) = (js_tail(text_a).0, js_tail(text_b).0);
+        let c = self.engine.compare([&a, &b], [position_a, position_b], &options).map_err(|e| JsError::new(&e.to_string()))?;
+        to_js(&c)
+    }
+
     /// How many tokens the model sees for `text` before the context limit, the start token included
     /// (cheap: no forward pass), counting its last `MAX_TEXT_UNITS` units.
     #[wasm_bindgen(js_name = countTokens)]

@@ -75,7 +75,7 @@ fn matrices(t: &Trace) -> Vec<&Matrix> {
     let mut out = vec![&t.token_embeddings, &t.embeddings];
     out.extend(&t.position_embeddings);
     for l in &t.layers {
-        out.extend([&l.input, &l.normed, &l.delta, &l.updated, &l.output]);
+        out.extend([&l.input, &l.normed, &l.delta, &l.updated, &l.output, &l.cos_updated, &l.cos_output]);
         for h in &l.heads {
             out.extend([&h.queries, &h.keys, &h.values, &h.scores, &h.scaled, &h.masked, &h.weights, &h.mixed, &h.delta]);
             out.extend(h.rotated_queries.iter().chain(&h.rotated_keys));
@@ -86,6 +86,7 @@ fn matrices(t: &Trace) -> Vec<&Matrix> {
     }
     out.extend([&t.predict.normed, &t.predict.logits, &t.predict.probs, &t.map.embeddings]);
     out.extend(&t.map.layers);
+    out.extend(&t.map.updated);
     out
 }
 

@@ -289,7 +289,9 @@ one loaded model.
   style-src 'self'\`.
 
 Attributes (mirrored by properties): \`text\`, \`step\`, \`steps\`, \`layer\`, \`head\`, \`controls\` (full | minimal |
-none), \`transpose\`, \`theme\` (light | dark | auto), \`height\`. Every change fires one bubbling
+none), \`transpose\`, \`theme\` (light | dark | auto), \`height\`, and for lessons \`mode\` (explore | tour |
+compare), \`stop\` (the tour stop, from 1), \`highlight\` (\`"forest→verdant"\` marks a cell), \`caption\` and
+\`compare\` (the second sentence). Every change fires one bubbling
 \`attention-explorer:change\` event whose \`detail\` is the new state.
 
 Sizes (gzip -9): modules + wasm ${kb(sizes.modulesGz)}, single file ${kb(sizes.singleGz)}.

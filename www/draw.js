@@ -200,6 +200,26 @@ export function matrixTable(caption, m, rowLabels, colLabels, { rowHead = '', tr
   return d;
 }
 
+/**
+ * A box that scrolls its content sideways when it is wider than the view, with a visible cue: the edge
+ * that hides more content fades and says so (keyboard users can scroll it: it is focusable).
+ */
+export function scrollBox(content, label, { focusable = true } = {}) {
+  // a box whose content is itself focusable (the grid's canvas) needs no tab stop of its own
+  const box = focusable ? h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': `${label} (scrolls sideways when wider than the view)` }, content)
+    : h('div', { class: 'scroll' }, content);
+  const more = h('span', { class: 'scroll-cue', 'aria-hidden': 'true', text: 'scroll for more →' });
+  const wrap = h('div', { class: 'scroll-wrap' }, box, more);
+  const update = () => {
+    const hidden = box.scrollWidth - box.clientWidth - box.scrollLeft > 2;
+    wrap.classList.toggle('more-right', hidden);
+    wrap.classList.toggle('more-left', box.scrollLeft > 2);
+  };
+  box.addEventListener('scroll', update, { passive: true });
+  if (typeof ResizeObserver === 'function') new ResizeObserver(update).observe(box);
+  return wrap;
+}
+
 /** Token labels as drawn on axes: visible spaces, trimmed to a readable length. */
 export function tokenLabel(t, max = 12) {
   const shown = t.replace(/ /g, '·').replace(/\n/g, '↵').replace(/\t/g, '⇥');

@@ -11,7 +11,7 @@
 import { EVENT } from './attention-explorer.js';
 import { heightLength } from './element/explorer.js';
 
-const ATTRIBUTES = ['text', 'step', 'steps', 'layer', 'head', 'controls', 'transpose', 'theme', 'height'];
+const ATTRIBUTES = ['text', 'step', 'steps', 'layer', 'head', 'controls', 'transpose', 'theme', 'height', 'mode', 'stop', 'highlight', 'caption', 'compare'];
 const el = document.querySelector('attention-explorer');
 const params = new URLSearchParams(location.search);
 for (const name of ATTRIBUTES) {

@@ -109,6 +109,11 @@ export class Engine {
     return trace;
   }
 
+  /** One token in two contexts: the cosine between its vectors after each sub-step (see Explorer.compare). */
+  compare(textA, textB, positionA, positionB, options) {
+    return this.explorer.compare(textA, textB, positionA, positionB, options);
+  }
+
   countTokens(text) {
     return this.explorer.countTokens(text);
   }

@@ -3,24 +3,41 @@
 // data-cell="q,k"; the canvas reports the cell or token under the pointer with `ae-cell` / `ae-token` events.
 // Like draw.js, it computes no model math: the numbers (and the Σ column's row sums) come from the trace.
 
-import { h, s, at, rows, maxAbs, fmt, scale, ink, uid, legend, stackSvg, registerExport, registerHighlight, matrixTable, tokenLabel, textWidth }
+import { h, s, at, rows, maxAbs, fmt, scale, ink, uid, legend, stackSvg, registerExport, registerHighlight, matrixTable, tokenLabel, textWidth, scrollBox }
   from './draw.js';
 
 function gridLayout(o) {
-  const { m, labels, kind, transpose = false, rowSums = false } = o;
+  const { m, labels, kind, transpose = false, side = null, relative = null } = o;
   const T = rows(m);
-  const [lo, hi] = o.domain ?? (kind === 'div' ? [-maxAbs(m), maxAbs(m)] : [0, 1]);
-  const sc = scale(kind, lo, hi);
+  const [lo, hi] = relative ? [-relativeSpan(m, relative), 0] : o.domain ?? (kind === 'div' ? [-maxAbs(m), maxAbs(m)] : [0, 1]);
+  const sc = scale(relative ? 'seq' : kind, lo, hi);
   const c = T > 40 ? 22 : T > 24 ? 28 : 34;
   const font = c >= 34 ? 10 : c >= 28 ? 9 : 7.5;
   const lab = labels.map((t) => tokenLabel(t));
   const longest = Math.max(...lab.map((l) => textWidth(l, 11)), 20);
   const lw = Math.min(110, longest) + 26;
   const top = Math.min(90, longest * 0.75) + 30;
-  const extra = rowSums ? c + 10 : 0;
-  return { T, sc, c, font, lab, lw, top, extra, W: lw + T * c + extra + 10, H: top + T * c + 10,
+  // the side numbers (Σ or max of each row): a column at the right, or a row below when queries are columns
+  const extra = side && !transpose ? c + 18 : 0, below = side && transpose ? c + 6 : 0;
+  return { T, sc, c, font, lab, lw, top, extra, below, W: lw + T * c + extra + 10, H: top + T * c + below + 10,
     rowTitle: transpose ? 'keys (looked at)' : 'queries (looking)', colTitle: transpose ? 'queries (looking)' : 'keys (looked at)' };
 }
+
+/** The largest distance below its row's max of any finite entry (the relative colour scale's span). */
+function relativeSpan(m, rowMax) {
+  const [R, C] = m.shape;
+  let span = 0;
+  for (let q = 0; q < R; q++) {
+    for (let k = 0; k < C; k++) {
+      const v = m.data[q * C + k];
+      if (Number.isFinite(v) && rowMax[q] - v > span) span = rowMax[q] - v;
+    }
+  }
+  return span || 1;
+}
+
+/** The value a cell is coloured by: itself, or (relative colouring) its distance below its row's max. */
+const colourValue = (o, q, v) => (o.relative ? v - o.relative[q] : v);
 
 /** Diagonal hatching for masked cells, as a repeating canvas pattern. */
 function hatchPattern(g, colours) {
@@ -38,7 +55,7 @@ const isMaskedCell = (o, q, k) => (o.maskedBy ? at(o.maskedBy, q, k) === -Infini
 
 /** The SVG form of the grid (for export; the screen draws the same layout on a canvas). */
 export function heatGridSvg(o) {
-  const { m, labels, transpose = false, rowSums = null } = o;
+  const { m, labels, transpose = false, side = null } = o;
   const { T, sc, c, font, lab, lw, top, W, H, rowTitle, colTitle } = gridLayout(o);
   const hatch = uid('hatch');
   const svg = s('svg', { class: 'grid', width: W, height: H, viewBox: `0 0 ${W} ${H}` });
@@ -57,17 +74,19 @@ export function heatGridSvg(o) {
       const v = at(m, q, k);
       const masked = isMaskedCell(o, q, k);
       const x = lw + b * c, y = top + a * c;
-      const rgb = sc.rgb(v);
-      svg.append(s('rect', { x, y, width: c - 1, height: c - 1, 'data-cell': `${q},${k}`, class: masked ? 'cell masked' : 'cell', fill: masked ? `url(#${hatch})` : sc.css(v) }));
+      const cv = colourValue(o, q, v), rgb = sc.rgb(cv);
+      svg.append(s('rect', { x, y, width: c - 1, height: c - 1, 'data-cell': `${q},${k}`, class: masked ? 'cell masked' : 'cell', fill: masked ? `url(#${hatch})` : sc.css(cv) }));
       svg.append(s('text', { x: x + (c - 1) / 2, y: y + c / 2 + font / 3, 'text-anchor': 'middle', 'font-size': font, class: masked ? 'num masked' : 'num', fill: masked ? null : ink(rgb), text: fmt(v) }));
     }
   }
-  if (rowSums && !transpose) {
-    const x = lw + T * c + 10;
-    svg.append(s('text', { x: x + c / 2, y: top - 6, 'text-anchor': 'middle', class: 'label', text: 'Σ row' }));
+  if (side) {
+    const name = side.names[transpose ? 1 : 0];
     for (let a = 0; a < T; a++) {
-      svg.append(s('text', { x: x + c / 2, y: top + a * c + c / 2 + font / 3, 'text-anchor': 'middle', 'font-size': font, class: 'num sum', text: fmt(rowSums[a]) }));
+      const [x, y] = transpose ? [lw + a * c + c / 2, top + T * c + c / 2 + 4] : [lw + T * c + 10 + c / 2, top + a * c + c / 2 + font / 3];
+      svg.append(s('text', { x, y, 'text-anchor': 'middle', 'font-size': font, class: 'num sum', text: fmt(side.values[a]) }));
     }
+    svg.append(transpose ? s('text', { x: lw - 6, y: top + T * c + c / 2 + 4, 'text-anchor': 'end', class: 'label', text: name })
+      : s('text', { x: lw + T * c + 10 + c / 2, y: top - 6, 'text-anchor': 'middle', class: 'label', text: name }));
   }
   return svg;
 }
@@ -77,7 +96,10 @@ const DEFAULT_COLOURS = { fg: '#1d1d1f', muted: '#5d6168', accent: '#b4440f', fo
 /**
  * The T×T heat grid with numbers, drawn on a canvas (a 32×32 grid is 2 048 SVG nodes to lay out on every
  * keystroke; a canvas draws it in about a millisecond). Row = query, column = key (or the transpose);
- * masked cells are hatched; `rowSums` (the engine's Σ of each row, or null) adds a Σ column. Pointer and
+ * masked cells are hatched; `side` ({ names: [as a column, as a row], values }: the Σ or the max of each
+ * row, numbers of the trace)
+ * adds a column of them (a row below, transposed); `relative` (each row's max) colours every cell by its
+ * distance below its row's max instead of by its value, the only thing softmax sees. Pointer and
  * keyboard: the canvas reports cells with an `ae-cell` event and token labels with `ae-token`;
  * `__cursor(q, k)` and the registered highlighter redraw its overlays.
  */
@@ -91,15 +113,17 @@ export function heatGrid(o) {
   canvas.style.width = `${W}px`; // CSSOM (not a style attribute): allowed under a strict style-src
   canvas.style.height = `${H}px`;
   const cells = gridCells(o, L);
-  const overlay = { hl: null, cur: null };
+  const overlay = { hl: null, cur: null, mark: null };
   const draw = gridPainter(canvas, L, cells, { colours: o.colours ?? DEFAULT_COLOURS, dpr, transpose, overlay });
   canvas.addEventListener('pointermove', (e) => reportGridPointer(canvas, L, transpose, e));
-  canvas.__cursor = (q, k) => { overlay.cur = q === null ? null : { q, k }; draw(); };
-  canvas.__grid = { T, transpose };
+  canvas.__cursor = (q, k) => { overlay.cur = q === null ? null : { q, k }; draw(); revealCell(canvas, L, transpose, q, k); };
+  /** Marks cell (q, k) for good (the tour's answer, a `highlight` attribute); null clears it. */
+  canvas.__mark = (q, k) => { overlay.mark = q === null ? null : { q, k }; canvas.__grid.mark = overlay.mark; draw(); revealCell(canvas, L, transpose, q, k); };
+  canvas.__grid = { T, transpose, mark: null };
   /** Where cell (q, k) is, in CSS pixels from the canvas' top-left corner (for tests). */
   canvas.__cellCenter = (q, k) => { const a = transpose ? k : q, b = transpose ? q : k; return { x: lw + b * c + c / 2, y: top + a * c + c / 2 }; };
   draw();
-  const fig = h('figure', { class: 'figure' }, h('div', { class: 'scroll' }, canvas),
+  const fig = h('figure', { class: 'figure' }, scrollBox(canvas, caption, { focusable: false }),
     h('figcaption', {}, legend(sc, o.legendLabel ?? caption), cells.masks.includes(1) ? maskKey() : null),
     matrixTable(caption, m, labels, labels, { rowHead: transpose ? 'key \\ query' : 'query \\ key', transpose }));
   registerHighlight(fig, (i) => { overlay.hl = i ?? null; draw(); });
@@ -113,11 +137,12 @@ function gridCells(o, { T, sc }) {
     for (let k = 0; k < T; k++) {
       const v = at(o.m, q, k), i = q * T + k;
       masks[i] = isMaskedCell(o, q, k) ? 1 : 0;
-      fills[i] = sc.css(v); inks[i] = ink(sc.rgb(v)); texts[i] = fmt(v);
+      const cv = colourValue(o, q, v);
+      fills[i] = sc.css(cv); inks[i] = ink(sc.rgb(cv)); texts[i] = fmt(v);
     }
   }
-  const sums = o.rowSums ? Array.from(o.rowSums, (x) => fmt(x)) : null;
-  return { fills, inks, texts, masks, sums };
+  const side = o.side ? { names: o.side.names, texts: Array.from(o.side.values, (x) => fmt(x)) } : null;
+  return { fills, inks, texts, masks, side };
 }
 
 /** The grid's draw(): axis titles, token labels, cells, the Σ column, then the highlight and cursor overlays. */
@@ -149,7 +174,7 @@ function gridPainter(canvas, L, cells, { colours, dpr, transpose, overlay }) {
   };
 }
 
-function paintCells(g, { T, c, font, lw, top }, { fills, inks, texts, masks, sums }, colours, hatch, transpose) {
+function paintCells(g, { T, c, font, lw, top }, { fills, inks, texts, masks, side }, colours, hatch, transpose) {
   g.font = `${font}px system-ui, sans-serif`;
   g.textAlign = 'center';
   for (let a = 0; a < T; a++) {
@@ -167,15 +192,29 @@ function paintCells(g, { T, c, font, lw, top }, { fills, inks, texts, masks, sum
       g.fillText(texts[i], x + (c - 1) / 2, y + c / 2);
     }
   }
-  if (sums) {
-    const x = lw + T * c + 10;
+  if (side) {
     g.fillStyle = colours.muted;
-    g.fillText(transpose ? 'Σ col' : 'Σ row', x + c / 2, top - 8);
-    for (let a = 0; a < T; a++) g.fillText(sums[a], x + c / 2, transpose ? top + T * c + 8 : top + a * c + c / 2);
+    const name = side.names[transpose ? 1 : 0];
+    if (transpose) {
+      g.textAlign = 'right'; g.fillText(name, lw - 6, top + T * c + c / 2 + 2); g.textAlign = 'center';
+    } else {
+      g.fillText(name, lw + T * c + 10 + c / 2, top - 8);
+    }
+    for (let a = 0; a < T; a++) {
+      if (transpose) g.fillText(side.texts[a], lw + a * c + (c - 1) / 2, top + T * c + c / 2 + 2);
+      else g.fillText(side.texts[a], lw + T * c + 10 + c / 2, top + a * c + c / 2);
+    }
   }
 }
 
-function paintOverlays(g, { T, c, lw, top }, colours, transpose, { hl, cur }) {
+function paintOverlays(g, { T, c, lw, top }, colours, transpose, { hl, cur, mark }) {
+  if (mark && mark.q < T && mark.k < T) {
+    const a = transpose ? mark.k : mark.q, b = transpose ? mark.q : mark.k;
+    g.strokeStyle = colours.accent; g.lineWidth = 1.5; g.setLineDash([4, 3]);
+    g.strokeRect(lw - 1, top + a * c - 1, T * c, c + 1);
+    g.setLineDash([]); g.lineWidth = 4;
+    g.strokeRect(lw + b * c - 1, top + a * c - 1, c + 1, c + 1);
+  }
   if (hl !== null && hl < T) {
     g.strokeStyle = colours.accent; g.lineWidth = 2.5;
     g.strokeRect(lw - 2, top + hl * c - 1, T * c + 2, c + 1);
@@ -186,6 +225,14 @@ function paintOverlays(g, { T, c, lw, top }, colours, transpose, { hl, cur }) {
     g.strokeStyle = colours.focus; g.lineWidth = 3;
     g.strokeRect(lw + b * c, top + a * c, c - 1, c - 1);
   }
+}
+
+/** Scrolls the grid's box so that cell (q, k) is in view (a wide grid scrolls inside its box). */
+function revealCell(canvas, { c, lw }, transpose, q, k) {
+  const box = canvas.closest('.scroll');
+  if (q === null || !box || box.scrollWidth <= box.clientWidth) return;
+  const x = lw + (transpose ? q : k) * c;
+  if (x < box.scrollLeft + lw || x + c > box.scrollLeft + box.clientWidth) box.scrollLeft = Math.max(0, x - box.clientWidth / 2);
 }
 
 /** A pointer over the grid: `ae-cell` with {q, k} over a cell, `ae-token` with {tok} over a token label. */

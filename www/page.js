@@ -1,16 +1,34 @@
 // The walkthrough page: hosts one full <attention-explorer> and keeps its state in the URL
-// (#text=…&step=…&layer=…&head=…), so a view can be shared and back/forward walk through the steps.
+// (#text=…&step=…&layer=…&head=…, plus tour=N on a tour stop, or mode=compare&compare=… when comparing), so
+// a view can be shared and back/forward walk through the steps and stops.
 import './attention-explorer.js';
 import { load as loadModel, reset as resetModel } from './engine.js';
+import { headList, auxTrained } from './heads.js';
 
 const explorer = document.getElementById('explorer');
 const KEYS = ['text', 'step', 'layer', 'head'];
+/** The mode's keys: tour=N (a tour stop), or mode=compare with compare=<the second sentence>. */
+const MODE_KEYS = ['tour', 'mode', 'compare'];
 
 function readHash() {
   const p = new URLSearchParams(location.hash.slice(1));
   const out = {};
-  for (const k of KEYS) if (p.has(k)) out[k] = p.get(k);
+  for (const k of [...KEYS, ...MODE_KEYS]) if (p.has(k)) out[k] = p.get(k);
   return out;
+}
+
+/** The hash's mode onto the element: a tour stop, compare mode, or (neither) the free explorer. */
+function applyMode(want) {
+  const set = (k, v) => { if (explorer.getAttribute(k) !== v) explorer.setAttribute(k, v); };
+  if ('tour' in want) {
+    set('mode', 'tour');
+    set('stop', want.tour);
+  } else if (want.mode === 'compare' || 'compare' in want) {
+    set('mode', 'compare');
+    if ('compare' in want) set('compare', want.compare); else explorer.removeAttribute('compare');
+  } else {
+    for (const k of ['mode', 'stop', 'compare']) explorer.removeAttribute(k);
+  }
 }
 
 function isAnchor(hash) {
@@ -28,6 +46,7 @@ function applyHash() {
     else if (k !== 'text') explorer.removeAttribute(k);
   }
   if (!('text' in want)) explorer.removeAttribute('text');
+  applyMode(want);
 }
 
 // Only a text of at most this many characters goes into the URL: encoding and storing a long one blocks the
@@ -41,6 +60,11 @@ function hashOf(state) {
   p.set('step', state.step);
   p.set('layer', String(state.layer));
   p.set('head', String(state.head));
+  if (state.mode === 'tour') p.set('tour', String(state.stop));
+  else if (state.mode === 'compare') {
+    p.set('mode', 'compare');
+    if (state.compare && state.compare.length <= MAX_HASH_TEXT) p.set('compare', state.compare);
+  }
   return '#' + p.toString().replace(/\+/g, '%20');
 }
 
@@ -60,9 +84,10 @@ function flushText() {
 }
 explorer.addEventListener('attention-explorer:change', (e) => {
   const next = hashOf(e.detail);
-  const now = { text: e.detail.text, step: e.detail.step, layer: String(e.detail.layer), head: String(e.detail.head) };
-  // Typing replaces the entry (no history entry per keystroke); moving to another step, layer or head adds one.
-  const onlyText = last.step === now.step && last.layer === now.layer && last.head === now.head;
+  const tour = e.detail.mode === 'tour' ? String(e.detail.stop) : undefined;
+  const now = { text: e.detail.text, step: e.detail.step, layer: String(e.detail.layer), head: String(e.detail.head), tour, mode: e.detail.mode === 'compare' ? 'compare' : undefined };
+  // Typing replaces the entry (no history entry per keystroke); moving to another step, layer, head, stop or mode adds one.
+  const onlyText = last.step === now.step && last.layer === now.layer && last.head === now.head && last.tour === now.tour && last.mode === now.mode;
   if (onlyText && !restoring) {
     if (pending) clearTimeout(pending.timer);
     pending = { hash: next, timer: setTimeout(flushText, TYPING_PAUSE_MS) };
@@ -126,3 +151,32 @@ document.getElementById('own-reset').addEventListener('click', async () => {
     ownStatus.textContent = `The built-in model could not be loaded: ${err && err.message ? err.message : err}.`;
   }
 });
+
+// "Things to try": the model's named heads, from its measured profile (never written here by hand), each
+// with a link that opens it on a sentence where it shows.
+const INDUCTION_TEXT = 'Mr Dursley said hello. Mr Dursley said';
+function describeHeads() {
+  const item = document.getElementById('try-heads');
+  if (!item || !explorer.model) return;
+  const info = explorer.model, heads = headList(info), aux = auxTrained(info);
+  const c = info.config;
+  const at = (x) => `head ${x.head + 1}${c.n_layers > 1 ? ` of layer ${x.layer + 1}` : ''}`;
+  const link = (x) => {
+    const a = document.createElement('a');
+    a.href = `#text=${encodeURIComponent(INDUCTION_TEXT)}&step=weights&layer=${x.layer}&head=${x.head}`;
+    a.textContent = `${at(x)}: ${x.name}`;
+    return a;
+  };
+  const parts = [Object.assign(document.createElement('strong'), { textContent: 'Named heads. ' })];
+  if (!heads.length) {
+    parts.push('This model ships no head profile, so its heads have no names; look at their patterns in the head picker.');
+  } else {
+    parts.push('Each head was measured on held-out text and named by fixed rules: ');
+    heads.forEach((x, i) => { parts.push(link(x)); if (i < heads.length - 1) parts.push(', '); });
+    parts.push('.');
+    if (aux) parts.push(` One of them was helped: ${at(aux)} was also trained by an auxiliary loss to look at the ${aux.target}.`);
+  }
+  item.replaceChildren(...parts);
+}
+explorer.ready.then(describeHeads);
+explorer.addEventListener('attention-explorer:change', describeHeads);

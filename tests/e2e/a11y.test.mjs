@@ -172,6 +172,8 @@ test('keyboard: Tab reaches every control with a visible focus ring; Enter, Spac
 test('keyboard: every step in order with Next (Enter) and back with ←, from the page and inside the widget', async () => {
   const page = await env.page('/index.html#step=tokens');
   await ready(page);
+  // the steps the built-in model offers (a model with rotary positions adds `rotate`)
+  const STEPS = await inEl(page, (el) => el.steps);
   await page.locator('attention-explorer >> button.next').focus();
   const seen = [await inEl(page, (el) => el.step)];
   for (let i = 1; i < STEPS.length; i++) {

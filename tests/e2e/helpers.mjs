@@ -144,7 +144,7 @@ export function checkRealValues(frame) {
       const who = `#${el.id || [...document.querySelectorAll('attention-explorer')].indexOf(el)} (${el.step})`;
       const t = el.trace;
       if (!t) { bad.push(`${who}: no trace`); continue; }
-      if (t.dropped_tokens === 0 && t.tokens.map((x) => x.text).join('') !== el.text) bad.push(`${who}: the trace's tokens do not spell the element's text`);
+      if (t.dropped_tokens === 0 && t.tokens.filter((x) => !x.special).map((x) => x.text).join('') !== el.text) bad.push(`${who}: the trace's tokens do not spell the element's text`);
       const section = el.shadowRoot.querySelector(`.ae-view section[data-step="${el.step}"]`);
       if (!section) { bad.push(`${who}: no section for the step`); continue; }
       const T = t.tokens.length;

@@ -5,13 +5,21 @@
 
 import { h, rows, scale, rgba32 } from '../draw.js';
 import { isTokenPairs, mathOf, stepById } from '../steps/index.js';
+import { LONG } from '../tour/stops-more.js';
 import { wireView } from './interaction.js';
+import { buildTourPanel, updateTourPanel } from './tour-panel.js';
+import { buildCompareBox, updateCompareBox } from './compare.js';
+import { comparing, MODES } from './modes.js';
+import { headName, auxNote } from '../heads.js';
+import { glossaryList } from './glossary.js';
+import { embedButton, updateEmbed } from './embed-snippet.js';
 
 export const EXAMPLES = [
   { label: 'fluffy creature', text: 'a fluffy blue creature roamed the verdant forest' },
   { label: 'river bank', text: 'we sat on the river bank and watched the water' },
   { label: 'bank account', text: 'she paid the money into her bank account' },
   { label: 'repeated name (induction)', text: 'Mr Dursley said hello. Mr Dursley said' },
+  { label: 'a name far back', text: LONG },
 ];
 /** Characters the text box holds (UTF-16 code units, as maxlength counts them). */
 export const MAX_TEXT = 4000;
@@ -23,8 +31,12 @@ export function buildFrame(el) {
   const full = el.controls === 'full', minimal = el.controls === 'minimal';
   const b = {};
   const parts = [];
-  if (full) parts.push(textBox(el, b));
-  if (full || minimal) parts.push(navigation(el, b, full), tools(el, b, full));
+  if (full) parts.push(textBox(el, b, modeSwitch(el, b)));
+  else if (minimal) parts.push(modeSwitch(el, b));
+  if (full || minimal) {
+    b.tour = buildTourPanel(el, b);
+    parts.push(navigation(el, b, full), b.tour, tools(el, b, full));
+  }
   b.view = h('div', { class: 'ae-view', tabindex: -1 });
   parts.push(b.view);
   b.detail = h('div', { class: 'ae-detail', role: 'status', 'aria-live': 'polite' },
@@ -36,15 +48,17 @@ export function buildFrame(el) {
     const ex = (label) => h('button', { type: 'button', class: `export-${label.toLowerCase()}`, text: label,
       on: { click: () => el.exportView(label.toLowerCase()) } });
     foot.push(h('span', { class: 'export' }, h('span', { text: 'Export this view:' }), ex('SVG'), ex('PNG'), ex('CSV'), ex('JSON')));
+    foot.push(embedButton(el, b), glossaryList());
   }
   parts.push(h('div', { class: 'ae-foot' }, foot));
+  if (full) parts.push(b.embed);
   b.root = h('div', { class: 'ae', part: 'root' }, parts);
   wireView(el, b.root, b.view);
   return b;
 }
 
 /** The text box, the examples, the token count and the message saying a paste was cut. */
-function textBox(el, b) {
+function textBox(el, b, modes) {
   // The box holds at most MAX_TEXT characters, and maxlength cuts what is typed or pasted silently (an
   // insertion that does not fit at all, such as an emoji at MAX_TEXT − 1, is dropped with no input event):
   // beforeinput sees what is being inserted and says so at once; the input that follows clears the message
@@ -68,17 +82,26 @@ function textBox(el, b) {
     } });
   b.count = h('span', { class: 'count', role: 'status' });
   b.cut = h('span', { class: 'count over cut', role: 'status', 'aria-live': 'polite' });
+  b.textLabel = h('label', { for: 'ae-text', text: 'Your sentence' });
   return h('div', { class: 'ae-input' },
-    h('label', { for: 'ae-text', text: 'Your sentence' }), b.textarea,
+    h('div', { class: 'ae-top' }, b.textLabel, modes), b.textarea,
     h('div', { class: 'examples' }, h('span', { class: 'muted', text: 'Examples:' }),
       EXAMPLES.map((x) => h('button', { type: 'button', class: 'example', text: x.label, title: x.text, on: { click: () => { el.text = x.text; } } })),
-      b.count, b.cut));
+      b.count, b.cut),
+    buildCompareBox(el, b));
+}
+
+/** Explore the steps, take the tour, or compare two sentences. */
+function modeSwitch(el, b) {
+  const words = { explore: ['Explore', 'explore the steps freely'], tour: ['Tour', 'take the guided tour'], compare: ['Compare', 'compare one token in two sentences'] };
+  b.modes = new Map(MODES.map((m) => [m, h('button', { type: 'button', class: `mode-${m}`, 'data-mode': m, text: words[m][0], title: words[m][1], 'aria-label': words[m][1], on: { click: () => { el.mode = m; } } })]));
+  return h('div', { class: 'ae-modes', role: 'group', 'aria-label': 'mode' }, [...b.modes.values()]);
 }
 
 /** Previous / next, "show all steps" and the numbered list of the steps offered. */
 function navigation(el, b, full) {
-  b.prev = h('button', { type: 'button', class: 'prev', 'aria-label': 'previous step', text: '← Previous', on: { click: () => el.previous() } });
-  b.next = h('button', { type: 'button', class: 'next', 'aria-label': 'next step', text: 'Next →', on: { click: () => el.next() } });
+  b.prev = h('button', { type: 'button', class: 'prev', 'aria-label': 'previous step', title: 'previous step (←)', text: '←', on: { click: () => el.previous() } });
+  b.next = h('button', { type: 'button', class: 'next', 'aria-label': 'next step', title: 'next step (→)', text: '→', on: { click: () => el.next() } });
   b.stepButtons = new Map();
   const list = h('ol', { class: 'steplist', 'aria-label': 'steps' }, el.steps.map((id, i) => {
     const m = stepById(id);
@@ -88,8 +111,8 @@ function navigation(el, b, full) {
     return h('li', {}, btn);
   }));
   b.showAll = full ? h('input', { type: 'checkbox', class: 'show-all', on: { change: (e) => { el.showAll = e.target.checked; } } }) : null;
-  return h('nav', { class: 'ae-nav', 'aria-label': 'attention steps' }, b.prev, b.next,
-    full ? h('label', { class: 'toggle' }, b.showAll, 'show all steps') : null, list);
+  b.nav = h('nav', { class: 'ae-nav', 'aria-label': 'attention steps' }, b.prev, list, b.next);
+  return b.nav;
 }
 
 /** Layer, heads, the prediction's settings and (full controls) the ablations and the view switches. */
@@ -116,8 +139,13 @@ function tools(el, b, full) {
     b.ablation = h('p', { class: 'ablation-summary', role: 'status' });
     b.viewGroup = h('div', { class: 'group' }, h('span', { class: 'group-title', text: 'View' }), b.viewGrid, b.viewLines,
       h('label', { class: 'toggle' }, b.transpose, 'queries as columns'));
-    groups.push(h('div', { class: 'group' }, h('span', { class: 'group-title', text: 'Ablations' }),
-      h('label', { class: 'toggle' }, b.scale, '÷ √d_head'), h('label', { class: 'toggle' }, b.causal, 'causal mask')), b.viewGroup, b.ablation);
+    b.showAllGroup = h('div', { class: 'group extra' }, h('label', { class: 'toggle' }, b.showAll, 'show all steps'));
+    b.viewGroup.classList.add('extra');
+    // on a narrow screen the ablations and view switches fold away behind this button, so the figure is on screen
+    b.more = h('button', { type: 'button', class: 'more-tools', 'aria-expanded': 'false', text: 'More controls',
+      on: { click: () => { const open = !b.tools.classList.contains('open'); b.tools.classList.toggle('open', open); b.more.setAttribute('aria-expanded', String(open)); } } });
+    groups.push(h('div', { class: 'group extra', title: 'Switch off the scaling, the mask or a head to see what changes' }, h('span', { class: 'group-title', text: 'Ablations' }),
+      h('label', { class: 'toggle' }, b.scale, '÷ √d_head'), h('label', { class: 'toggle' }, b.causal, 'causal mask')), b.viewGroup, b.showAllGroup, b.more, b.ablation);
   }
   b.tools = h('div', { class: 'ae-tools' }, groups);
   return b.tools;
@@ -136,7 +164,12 @@ export function updateControls(el) {
       : `${t.total_tokens} / ${c.context} tokens`;
     b.count.classList.toggle('over', Boolean(over));
   }
-  if (b.stepButtons) updateNavigation(el);
+  if (b.modes) for (const [m, btn] of b.modes) btn.setAttribute('aria-pressed', String(m === el.mode));
+  if (b.textLabel) b.textLabel.textContent = comparing(el) ? 'First sentence' : 'Your sentence';
+  updateCompareBox(el, comparing(el));
+  if (b.tour) updateTourPanel(el);
+  if (b.embed) updateEmbed(el);
+  if (b.stepButtons) { b.nav.hidden = el.mode !== 'explore'; updateNavigation(el); }
   if (b.tools) updateTools(el, c);
   const layers = `${c.n_layers} layer${c.n_layers > 1 ? 's' : ''}`;
   b.credit.textContent = `Model: ${shortName(info.name)} (${layers}, ${c.n_heads} heads, d_model ${c.d_model}, vocabulary ${c.vocab_size}); `
@@ -167,10 +200,12 @@ function updateTools(el, c) {
   const step = el.step, all = el.showAll;
   const scope = stepById(step).scope;
   b.layers.hidden = !(all || scope !== 'model') || c.n_layers < 2;
-  b.headGroup.hidden = !(all || scope === 'head');
+  b.headGroup.hidden = !(all || scope === 'head' || comparing(el));
+  if (comparing(el)) b.layers.hidden = c.n_layers < 2;
   b.predictGroup.hidden = !(all || step === 'predict');
   updatePrediction(el);
   if (b.viewGroup) b.viewGroup.hidden = !(all || isTokenPairs(step));
+  if (b.showAllGroup) b.showAllGroup.hidden = el.mode !== 'explore';
   if (b.layers.childElementCount !== c.n_layers + 1) {
     b.layers.replaceChildren(h('span', { class: 'group-title', text: 'Layer' }), ...Array.from({ length: c.n_layers }, (_, l) =>
       h('button', { type: 'button', 'data-layer': l, text: `${l + 1}`, 'aria-label': `layer ${l + 1} of ${c.n_layers}`, on: { click: () => { el.layer = l; } } })));
@@ -216,8 +251,12 @@ function updateThumbs(el, c) {
   const off = disabledHeads(el);
   el._thumbs.forEach((x, hd) => {
     const on = !off.some(([l, hh]) => l === layer && hh === hd);
+    const name = headName(el._engine.info, layer, hd), aux = auxNote(el._engine.info, layer, hd);
     x.button.setAttribute('aria-pressed', String(hd === el.head));
-    x.button.setAttribute('aria-label', `head ${hd + 1} of layer ${layer + 1}${on ? '' : ' (switched off)'}`);
+    // the visible words ("head 1", its name) are the button's name, the rest is read but not shown
+    x.name.textContent = name ? ` ${name}` : '';
+    x.where.textContent = ` of layer ${layer + 1}${on ? '' : ' (switched off)'}`;
+    if (aux) x.button.title = aux; else x.button.removeAttribute('title');
     x.wrap.classList.toggle('off', !on);
     if (x.toggle) x.toggle.checked = on;
     if (!t) { x.canvas.width = 1; x.canvas.height = 1; return; } // no trace: no stale pattern either
@@ -236,12 +275,14 @@ function updateThumbs(el, c) {
 function headThumb(el, hd) {
   const full = el.controls === 'full';
   const canvas = h('canvas', { width: 1, height: 1, 'aria-hidden': 'true' });
+  const name = h('span', { class: 'head-name' });
+  const where = h('span', { class: 'sr-only' });
   const button = h('button', { type: 'button', class: 'head-button', 'data-head': hd, on: { click: () => { el.head = hd; } } },
-    canvas, h('span', { text: `head ${hd + 1}` }));
+    canvas, h('span', { text: `head ${hd + 1}` }), name, where);
   const toggle = full ? h('input', { type: 'checkbox', 'data-head': hd, 'aria-label': `head ${hd + 1} switched on`,
     on: { change: (e) => setHead(el, hd, e.target.checked) } }) : null;
   const wrap = h('div', { class: 'head' }, button, full ? h('label', {}, toggle, 'on') : null);
-  return { wrap, canvas, button, toggle };
+  return { wrap, canvas, button, toggle, name, where };
 }
 
 /** The heads switched off, as the engine read them ([layer, head] pairs; none while it refuses the options). */
@@ -255,7 +296,7 @@ function setHead(el, hd, on) {
 
 /** What the ablations did to the prediction, in words. */
 function ablationSummary(t, base) {
-  if (!t || !base) return [h('span', { class: 'muted', text: 'Switch off the scaling, the mask or a head to see what changes.' })];
+  if (!t || !base) return [];
   const a = t.predict.top[0], b0 = base.predict.top[0];
   const off = [];
   if (!t.options.scale) off.push('no ÷√d_head');

@@ -5,8 +5,10 @@
 // interaction.js, and the exports made in export.js.
 //
 // Attributes (mirrored by properties): text, step, steps, layer, head, controls (full | minimal | none),
-// transpose, theme (light | dark | auto), height. Every change of state fires one bubbling, composed
-// `attention-explorer:change` event whose detail is the new state (see `state`).
+// transpose, theme (light | dark | auto), height, and the lesson's: mode (explore | tour | compare), stop (the
+// tour stop, from 1), highlight (a cell "forest→verdant" or a token "bank" to mark), caption (a note shown
+// above the figure) and compare (the second sentence). Every change of state fires one bubbling, composed
+// `attention-explorer:change` event whose detail is the new state (see `state`). The modes live in modes.js.
 
 import { h } from '../draw.js';
 import { loadEngine } from '../engine.js';
@@ -14,10 +16,13 @@ import { mathOf, stepById, stepIdsFor } from '../steps/index.js';
 import { CSS } from '../element-css.js';
 import { buildFrame, updateControls } from './controls.js';
 import { exportView, viewSvg } from './export.js';
+import { MODES, TOUR_LENGTH, analyzeOther, comparing, decorateView, enterStop, lessonOf } from './modes.js';
+import { compareView } from './compare.js';
+import { withTerms } from './glossary.js';
 
 export const DEFAULT_TEXT = 'a fluffy blue creature roamed the verdant forest';
 export const EVENT = 'attention-explorer:change';
-const ATTRIBUTES = ['text', 'step', 'steps', 'layer', 'head', 'controls', 'transpose', 'theme', 'height'];
+const ATTRIBUTES = ['text', 'step', 'steps', 'layer', 'head', 'controls', 'transpose', 'theme', 'height', 'mode', 'stop', 'highlight', 'caption', 'compare'];
 /** Everything a page may set before the element is defined (taken over when it connects). */
 const PROPERTIES = [...ATTRIBUTES, 'options', 'view', 'showAll'];
 const CONTROLS = ['full', 'minimal', 'none'];
@@ -82,6 +87,11 @@ export class AttentionExplorer extends HTMLElement {
     this._error = null;
     this._hl = null;
     this._cell = null;
+    this._other = null;
+    this._pair = null;
+    this._comparison = null;
+    this._lesson = null;
+    this._tour = { applied: null, revealed: false, guess: null, savedOptions: null, userText: null };
     this._scheduled = false;
     this._pendingEvent = false;
     this._live = false;
@@ -140,9 +150,29 @@ export class AttentionExplorer extends HTMLElement {
   set theme(v) { this.setAttribute('theme', String(v)); }
 
   get height() { return this.getAttribute('height'); }
-  set height(v) {
-    if (v === null || v === undefined || v === '') this.removeAttribute('height');
-    else this.setAttribute('height', String(v));
+  set height(v) { this._optional('height', v); }
+
+  /** explore | tour | compare (a `compare` sentence alone means compare). */
+  get mode() {
+    const v = this.getAttribute('mode');
+    return MODES.includes(v) ? v : this.getAttribute('compare') ? 'compare' : 'explore';
+  }
+  set mode(v) { this.setAttribute('mode', String(v)); }
+
+  /** The tour stop, 1 to the tour's length. */
+  get stop() { return Math.min(TOUR_LENGTH, Math.max(1, intAttr(this.getAttribute('stop')) || 1)); }
+  set stop(v) { this.setAttribute('stop', String(Math.max(1, intAttr(String(v))))); }
+
+  get highlight() { return this.getAttribute('highlight'); }
+  set highlight(v) { this._optional('highlight', v); }
+  get caption() { return this.getAttribute('caption'); }
+  set caption(v) { this._optional('caption', v); }
+  get compare() { return this.getAttribute('compare'); }
+  set compare(v) { this._optional('compare', v); }
+
+  _optional(name, v) {
+    if (v === null || v === undefined || v === '') this.removeAttribute(name);
+    else this.setAttribute(name, String(v));
   }
 
   // ----- state that has no attribute ----------------------------------------------------------------
@@ -171,7 +201,8 @@ export class AttentionExplorer extends HTMLElement {
   /** Everything that defines the view, as carried by the change event. */
   get state() {
     return { text: this.text, step: this.step, steps: this.steps, layer: this.layer, head: this.head, controls: this.controls,
-      transpose: this.transpose, theme: this.theme, height: this.height, view: this._view, showAll: this._showAll, options: this.options };
+      transpose: this.transpose, theme: this.theme, height: this.height, view: this._view, showAll: this._showAll, options: this.options,
+      mode: this.mode, stop: this.stop, highlight: this.highlight, caption: this.caption, compare: this.compare };
   }
 
   next() { this._move(1); }
@@ -184,7 +215,17 @@ export class AttentionExplorer extends HTMLElement {
   /** The current step's figures stacked into one standalone SVG (light colours, its own styles). */
   viewSvg() { return viewSvg(this); }
 
+  /** The tour stop's lesson on the live trace (question, choices, answer, caption, mark), or null outside the tour. */
+  get lesson() { return this._lesson; }
+  /** Whether the tour stop's answer is shown. */
+  get revealed() { return this.mode === 'tour' && (this.controls === 'none' || this._tour.revealed); }
+
   _move(by) {
+    if (this.mode === 'tour') {
+      const n = this.stop + by;
+      if (n >= 1 && n <= TOUR_LENGTH) this.stop = n;
+      return;
+    }
     const offered = this.steps;
     const i = offered.indexOf(this.step) + by;
     if (i >= 0 && i < offered.length) this.step = offered[i];
@@ -301,7 +342,7 @@ export class AttentionExplorer extends HTMLElement {
   /** The options the engine gets: the element's as they are, with the views' own top_k and neighbours. A
    * predicting position past this text's tokens means the last token (the trace's options then say null). */
   _engineOptions() {
-    return { ...this._options, top_k: 10, neighbours: this._showAll || this.step === 'update' };
+    return { ...this._options, top_k: 10, neighbours: this._showAll || this.step === 'update' || comparing(this) };
   }
 
   _analyze() {
@@ -314,6 +355,7 @@ export class AttentionExplorer extends HTMLElement {
       const ablated = !o.scale || !o.causal || o.disabled_heads.length > 0;
       this._baseline = ablated ? engine.analyze(text, { ...options, scale: true, causal: true, disabled_heads: [] }) : null;
       this._error = null;
+      analyzeOther(this, options);
     } catch (e) {
       this._trace = null;
       this._baseline = null;
@@ -324,7 +366,9 @@ export class AttentionExplorer extends HTMLElement {
   // ----- rendering ----------------------------------------------------------------------------------
 
   _render() {
+    enterStop(this);
     this._analyze();
+    this._lesson = lessonOf(this);
     if (!this._built) {
       this._built = buildFrame(this);
       this._root.replaceChildren(this._built.root);
@@ -347,8 +391,10 @@ export class AttentionExplorer extends HTMLElement {
       b.view.replaceChildren(h('div', { class: 'error', role: 'alert' }, h('p', { text: `Nothing to show: ${this._error}.` })));
       return;
     }
-    const ids = this._showAll ? this.steps : [this.step];
-    b.view.replaceChildren(...ids.map((id) => this._section(id)));
+    const ids = this._showAll && this.mode === 'explore' ? this.steps : [this.step];
+    this._terms = new Set(); // each glossary word is explained at its first use in the view
+    b.view.replaceChildren(...(comparing(this) ? [compareView(this)] : ids.map((id) => this._section(id))));
+    decorateView(this);
   }
 
   /** The theme's colours, for what is drawn on canvases (CSS cannot reach canvas pixels). */
@@ -391,7 +437,7 @@ export class AttentionExplorer extends HTMLElement {
     return h('section', { class: `step ${id}`, 'data-step': id, 'aria-labelledby': `ae-h-${id}` },
       h('h2', { id: `ae-h-${id}` }, `${n}. ${m.title}`, scopeNote ? h('span', { class: 'where', text: ` · ${scopeNote}` }) : null),
       h('p', { class: 'math', text: mathOf(m, this.model) }),
-      h('div', { class: 'explain' }, m.explain(t, st).map((p) => h('p', { text: p }))),
+      h('div', { class: 'explain' }, m.explain(t, st).map((p) => h('p', {}, withTerms(p, this._terms)))),
       body);
   }
 

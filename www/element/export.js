@@ -146,4 +146,4 @@ const EXPORT_CSS = `text{font-family:system-ui,sans-serif}text:not([fill]){fill:
 .axis-title{font-size:11px;font-weight:600;fill:#5d6168}.tick{font-size:10px}.muted,.vocab-label{fill:#5d6168}.vocab-label{font-size:9px}
 .num.masked,.num.sum{fill:#5d6168}.mask-bg{fill:#e9eaee}.mask-line{stroke:#9aa0a8}.band,.cursor{display:none}.att-line{stroke:#0b57d0}
 .map-frame{fill:none;stroke:#d0d4da}.vocab-dot{fill:#5d6168;opacity:.45}.before{fill:#fff;stroke:#1d1d1f;stroke-width:1.5}.after,.arrow-head{fill:#0b57d0}
-.move{stroke:#0b57d0;stroke-width:1.5}.ghost{fill:none;stroke:#1d1d1f;stroke-dasharray:3 2}`;
+.move{stroke:#0b57d0;stroke-width:1.5}.move-mlp,.path-b{stroke:#7a3fb0;stroke-width:1.5}.arrow-head.move-mlp,.arrow-head.path-b{fill:#7a3fb0}.path-a{stroke:#0b57d0}.ghost{fill:none;stroke:#1d1d1f;stroke-dasharray:3 2}`;

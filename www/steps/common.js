@@ -9,7 +9,7 @@
 
 import { h, heatStrips, linesView, maxAbs, fmt, fmt4, at, rows, cols } from '../draw.js';
 import { heatGrid } from '../heat-grid.js';
-import { softmaxRow, weightsRowSums, scoreDivisor } from './engine-numbers.js';
+import { softmaxRow, weightsRowSums, scoreDivisor, rowMaxima } from './engine-numbers.js';
 
 export const labelsOf = (trace) => trace.tokens.map((t) => t.text);
 export const layerOf = (trace, state) => trace.layers[state.layer];
@@ -30,16 +30,28 @@ export function table(name, m, rowLabels, colLabels) {
   return { name, rows: rows(m), cols: cols(m), values: m.data, rowLabels, colLabels: colLabels ?? Array.from({ length: cols(m) }, (_, j) => `dim ${j}`) };
 }
 
-/** The T×T views (scores, scaled, masked, weights): a numbered heat grid, or the lines view; `rowSums` adds
- * the Σ column of the weights. */
-export function attentionView(trace, state, name, { kind, domain, rowSums = false, legendLabel }, ctx = {}) {
+/** The T×T views (scores, scaled, masked, weights): a numbered heat grid, or the lines view. `relative`
+ * colours each row by its distance below the row's max (printed beside the grid): softmax ignores what a
+ * row adds to every entry, so only these differences matter. `rowSums` adds the Σ of the weights. */
+export function attentionView(trace, state, name, { kind, domain, rowSums = false, relative = false, legendLabel }, ctx = {}) {
   const head = headOf(trace, state);
   const m = head[name];
   const labels = labelsOf(trace);
   const caption = `${name} (${where(trace, state)})`;
   if (state.view === 'lines') return linesView({ m, labels, caption, transpose: state.transpose, maskedBy: head.masked, kind, domain: domain ?? maxAbs(m) });
+  const maxima = relative ? rowMaxima(head, name) : null;
+  const side = rowSums ? { names: ['Σ row', 'Σ col'], values: weightsRowSums(head) } : maxima ? { names: ['row max', 'col max'], values: maxima } : null;
   return heatGrid({ m, labels, kind, caption, transpose: state.transpose, maskedBy: name === 'scores' || name === 'scaled' ? null : head.masked,
-    domain: kind === 'seq' ? [0, 1] : [-(domain ?? maxAbs(m)), domain ?? maxAbs(m)], rowSums: rowSums ? weightsRowSums(head) : null, legendLabel, colours: ctx.colours });
+    domain: kind === 'seq' ? [0, 1] : [-(domain ?? maxAbs(m)), domain ?? maxAbs(m)], side, relative: maxima, legendLabel, colours: ctx.colours });
+}
+
+/** The legend of a row-relative grid, in the words of the axes as drawn. */
+export const relativeLegend = (what, state) => `${what}: colour = how far below the largest in its ${state.transpose ? 'column' : 'row'} (that largest is printed at the ${state.transpose ? 'bottom' : 'right'})`;
+
+/** The paragraph every row-relative grid shares: only differences within a row matter. */
+export function withinRow(state) {
+  const row = state.transpose ? 'column' : 'row';
+  return `Only differences within a ${row} matter: softmax ignores anything a ${row} adds to every one of its entries (e^(x+c) / Σ e^(x+c) = e^x / Σ e^x). So each ${row} is coloured by how far every entry lies below the ${row}’s own largest, printed at the ${state.transpose ? 'bottom' : 'right'}: the brightest cell of a ${row} is the key that ${row}’s query will weigh most, even when all its numbers are negative.`;
 }
 
 /** q·k written out as the sum of its products (the real components of this head's q and k; the
@@ -82,8 +94,9 @@ export function softmaxLines(trace, state, q, k) {
   ];
 }
 
-/** Paragraph explaining T×T shapes with the real sizes. */
-export const gridShape = (trace) => `Shape: ${trace.tokens.length} × ${trace.tokens.length} (one row per query token, one column per key token).`;
+/** Paragraph explaining T×T shapes with the real sizes, in the words of the axes as drawn. */
+export const gridShape = (trace, state = {}) => `Shape: ${trace.tokens.length} × ${trace.tokens.length} (${state.transpose
+  ? 'drawn with one column per query token and one row per key token: queries as columns' : 'one row per query token, one column per key token'}).`;
 
 /** The per-head vector steps (queries, keys, values): the normalised input and this head's matrix. */
 export function vectorStep(name, letter, lead) {

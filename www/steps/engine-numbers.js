@@ -22,6 +22,20 @@ export function weightsRowSums(head) {
   return head.weights_row_sum;
 }
 
+/** The largest entry of each row of a head's `name` matrix (scores, scaled or masked; −∞ never wins):
+ * the engine's `<name>_row_max` when the trace carries it. A maximum picks one of the printed numbers:
+ * it is a selection, not arithmetic, so the fallback is exact. */
+export function rowMaxima(head, name) {
+  const carried = field(head, `${name}_row_max`);
+  if (carried) return carried;
+  const m = head[name], [R, C] = m.shape;
+  return Float32Array.from({ length: R }, (_, q) => {
+    let mx = -Infinity;
+    for (let k = 0; k < C; k++) if (m.data[q * C + k] > mx) mx = m.data[q * C + k];
+    return mx;
+  });
+}
+
 /** What the scaling step divides the scores by. */
 export function scoreDivisor(trace) {
   return trace.score_divisor;

@@ -9,10 +9,11 @@ export const scope = 'head';
 /** A T×T view of token pairs (row = query, column = key): the grid | lines switch and the transpose apply. */
 export const tokenPairs = true;
 
-export function explain(trace) {
+export function explain(trace, state) {
+  const row = state.transpose ? 'column' : 'row';
   return [
-    `Softmax turns each row of masked scores into a probability distribution: exponentiate every entry (so all become positive, and −∞ becomes 0), then divide by the row's sum. Each row now adds up to 1: it says how the query token shares its attention among the tokens it can see.`,
-    `${gridShape(trace)} The Σ column checks that every row sums to 1. Switch to the lines view to see the same weights as lines between tokens.`,
+    `Softmax turns each ${row} of masked scores into a probability distribution: exponentiate every entry (so all become positive, and −∞ becomes 0), then divide by the ${row}'s sum. Each ${row} now adds up to 1: it says how the query token shares its attention among the tokens it can see. Adding the same number to a whole ${row} of scores would change nothing here; only how far each score lies below the ${row}'s largest counts.`,
+    `${gridShape(trace, state)} The ${state.transpose ? 'Σ col numbers at the bottom check' : 'Σ row numbers at the right check'} that every ${row} sums to 1. Switch to the lines view to see the same weights as lines between tokens.`,
   ];
 }
 
