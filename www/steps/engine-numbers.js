@@ -23,11 +23,10 @@ export function weightsRowSums(head) {
 }
 
 /** The largest entry of each row of a head's `name` matrix (scores, scaled or masked; −∞ never wins):
- * the engine's `<name>_row_max` when the trace carries it. A maximum picks one of the printed numbers:
- * it is a selection, not arithmetic, so the fallback is exact. */
+ * the engine's `masked_row_max` for masked. A maximum picks one of the printed numbers: it is a
+ * selection, not arithmetic, so picking it here is exact. */
 export function rowMaxima(head, name) {
-  const carried = field(head, `${name}_row_max`);
-  if (carried) return carried;
+  if (name === 'masked') return head.masked_row_max;
   const m = head[name], [R, C] = m.shape;
   return Float32Array.from({ length: R }, (_, q) => {
     let mx = -Infinity;
