@@ -4,9 +4,16 @@
 //!
 //! [`shapes`] lists every matrix one analysis allocates, trace and temporaries, with how many of each:
 //! it is the one place the sizes are spelled out, and `tests/budget.rs` checks it against real traces.
-//! From it, [`cost`] gives the trace's bytes, the peak bytes held at once and the work (multiply-adds
-//! plus elements written). An analysis must stay within [`MAX_TRACE_BYTES`], [`MAX_PEAK_BYTES`] and
-//! [`MAX_WORK`].
+//! From it, [`cost`] gives the trace's bytes, the peak bytes held at once and the work in steps. An
+//! analysis must stay within [`MAX_TRACE_BYTES`], [`MAX_PEAK_BYTES`] and [`MAX_WORK`].
+//!
+//! **Steps of work.** A multiply-add of a matrix product is one step; each value of the trace costs
+//! [`STEPS_PER_VALUE`] more (the elementwise steps, and its copy into a JavaScript `Float32Array`) and
+//! each trace matrix [`STEPS_PER_MATRIX`] (the objects serde-wasm-bindgen makes for it). Measured in
+//! headless Chromium on a shared 2-core machine (release build, simd128), one step is about 0.3 ns:
+//! a 12×12 model's 118 tokens (32 MB of trace, 1,300 matrices) took 92–158 ms, a 6-layer d_model-256
+//! model's 178 tokens (0.94e9 multiply-adds) 430 ms, a 256-layer × 64-head model's 5 tokens (149,000
+//! matrices) 570–780 ms.
 //!
 //! **What happens when a text is too long for the budget.** The engine analyses the last
 //! [`window`]`(config)` tokens (never more than the context), the same way it already keeps the last
@@ -23,10 +30,13 @@ use crate::message::{bytes, thousands};
 pub const MAX_TRACE_BYTES: u64 = 32 << 20;
 /// The most bytes one analysis may hold at once: the trace plus its largest temporary.
 pub const MAX_PEAK_BYTES: u64 = 48 << 20;
-/// The most work one analysis may do, in multiply-adds plus elements written: about 150 ms of the
-/// main thread with the simd128 kernels on a 2-core machine (the shipped model's full context, with
-/// nearest neighbours, needs about 1.0e8).
-pub const MAX_WORK: u64 = 1_000_000_000;
+/// The most work one analysis may do, in steps: about 180 ms of the main thread (see above). The
+/// shipped model's full context, nearest neighbours included, needs about 1.3e8.
+pub const MAX_WORK: u64 = 600_000_000;
+/// Steps per value of the trace, beyond the multiply-adds that computed it.
+pub const STEPS_PER_VALUE: u64 = 60;
+/// Steps per matrix of the trace.
+pub const STEPS_PER_MATRIX: u64 = 10_000;
 
 /// What one analysis of T tokens costs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,7 +45,8 @@ pub struct Cost {
     pub trace_bytes: u64,
     /// The trace plus the largest temporary alive at the same time.
     pub peak_bytes: u64,
-    /// Multiply-adds of the matrix products plus the trace elements written.
+    /// Steps of work: multiply-adds, plus [`STEPS_PER_VALUE`] per trace value and
+    /// [`STEPS_PER_MATRIX`] per trace matrix.
     pub work: u64,
 }
 
@@ -110,22 +121,25 @@ fn product(xs: &[u64]) -> Option<u64> {
 
 /// What an analysis of `t` tokens costs, or `None` if it does not even fit in `u64`.
 pub fn cost(c: &Config, t: u64) -> Option<Cost> {
-    cost_of(&shapes(c, t), multiply_adds(c, t)?)
+    cost_of(&shapes(c, t), multiply_adds(c, t)?, STEPS_PER_VALUE, STEPS_PER_MATRIX)
 }
 
 /// The cost of allocating `shapes` and doing `multiply_adds`: the trace's bytes, the trace plus
-/// the largest temporary, and the work (multiply-adds plus trace elements written).
-fn cost_of(shapes: &[Shape], multiply_adds: u64) -> Option<Cost> {
-    let (mut trace, mut temp_max) = (0u64, 0u64);
+/// the largest temporary, and the work (multiply-adds, plus `per_value` steps per trace value and
+/// `per_matrix` per trace matrix).
+fn cost_of(shapes: &[Shape], multiply_adds: u64, per_value: u64, per_matrix: u64) -> Option<Cost> {
+    let (mut trace, mut temp_max, mut matrices) = (0u64, 0u64, 0u64);
     for s in shapes {
         let bytes = product(&[s.count, s.rows, s.cols, 4])?;
         if s.in_trace {
             trace = trace.checked_add(bytes)?;
+            matrices = matrices.checked_add(s.count)?;
         } else {
             temp_max = temp_max.max(bytes);
         }
     }
-    let work = multiply_adds.checked_add(trace / 4)?;
+    let values = (trace / 4).checked_mul(per_value)?;
+    let work = multiply_adds.checked_add(values)?.checked_add(matrices.checked_mul(per_matrix)?)?;
     Some(Cost { trace_bytes: trace, peak_bytes: trace.checked_add(temp_max)?, work })
 }
 
@@ -198,7 +212,7 @@ fn explain(k: Option<Cost>, limits: &Limits, t: usize) -> String {
         )
     } else {
         format!(
-            "this model's analysis of {tokens} would take {} multiply-adds; the limit is {}",
+            "this model's analysis of {tokens} would take {} steps of work; the limit is {} (about 0.2 s)",
             thousands(k.work),
             thousands(limits.work)
         )
@@ -260,9 +274,10 @@ fn llama_multiply_adds(c: &LlamaConfig, t: u64) -> Option<u64> {
     layer.checked_mul(l)?.checked_add(d.checked_mul(v)?)
 }
 
-/// What an analysis of `t` tokens of a Llama model costs, or `None` if it does not fit in `u64`.
+/// What an analysis of `t` tokens of a Llama model costs, or `None` if it does not fit in `u64`. Its
+/// trace stays inside wasm (no copy into JavaScript objects): one step per value written.
 pub fn llama_cost(c: &LlamaConfig, t: u64) -> Option<Cost> {
-    cost_of(&llama_shapes(c, t), llama_multiply_adds(c, t)?)
+    cost_of(&llama_shapes(c, t), llama_multiply_adds(c, t)?, 1, 0)
 }
 
 /// The most tokens one analysis of this Llama model reads: its context, or fewer if [`LARGE`] says so.

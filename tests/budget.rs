@@ -197,11 +197,15 @@ fn a_model_no_single_token_fits_is_refused_at_load_before_its_tensors_are_read()
         err.contains("trace for a single token would need 292.5 MB; the limit is 32 MB; no text can be analysed with it"),
         "{err}"
     );
-    // the 256 × 64 model at d_model 64: it loads, and reads only a few tokens
-    let small = Config { d_model: 64, d_head: 1, ..c };
-    assert!(budget::check_model(&small).is_ok());
-    let window = budget::window(&small);
-    assert!((2..64).contains(&window), "window {window}");
+    // the 256 × 64 model at d_model 64 (8.6 MB, 1.4 GB per keystroke): 16,384 heads make 147,000
+    // matrices even for one token, over half a second of the main thread, so it is refused too
+    let deep = Config { d_model: 64, d_head: 1, ..c };
+    let why = budget::check_model(&deep).err().expect("refused");
+    assert!(why.starts_with("this model's analysis of a single token would take 1,570,102,568 steps of work; the limit is 600,000,000"), "{why}");
+    // 16 layers × 16 heads: it loads, and reads fewer tokens than its context
+    let wide = Config { d_model: 64, n_layers: 16, n_heads: 16, d_head: 4, context: 256, ..c };
+    assert!(budget::check_model(&wide).is_ok());
+    assert_eq!(budget::window(&wide), 78);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]

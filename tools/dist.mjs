@@ -154,6 +154,14 @@ function linkModule(rel, src, ids) {
   return `// ---- ${rel}\nconst ${ids.get(rel)} = (() => {\n${head.join('\n')}\n${body.trim()}\nreturn Object.freeze({ __proto__: null, ${getters} });\n})();\n`;
 }
 
+/** The glue module linked as `const id = (() => {…})();` becomes a factory `id__fresh` (each call a new copy,
+ * whose module-scoped wasm state is its own) and `const id = id__fresh();`. */
+function freshable(linked, id) {
+  const head = `const ${id} = (() => {`;
+  if (!linked.includes(head) || !linked.trimEnd().endsWith('})();')) fail(`expected the linked glue to start with ${JSON.stringify(head)}`);
+  return `${linked.replace(head, `const ${id}__fresh = () => (() => {`).trimEnd()}\nconst ${id} = ${id}__fresh();\n`;
+}
+
 /** The self-contained classic script: every module, the wasm as base64, the engine loader switched to it. */
 function singleFile(graph, wasm, banner) {
   const order = topoOrder(graph, [GLUE, ENTRY]).filter((rel) => rel !== 'embed.js');
@@ -172,10 +180,11 @@ function singleFile(graph, wasm, banner) {
     `};`,
   ];
   for (const rel of order) {
-    parts.push(linkModule(rel, graph.get(rel).src, ids));
+    parts.push(rel === GLUE ? freshable(linkModule(rel, graph.get(rel).src, ids), ids.get(GLUE)) : linkModule(rel, graph.get(rel).src, ids));
     if (rel === ENGINE) {
+      // attempt > 0: engine.js restarts after a trap and needs a new instance, so a new copy of the glue
       parts.push(`// The wasm comes from the bytes above (no fetch): works from file:// and where .wasm cannot be hosted.`,
-        `${ids.get(ENGINE)}.setEngineLoader(async () => {\n  const glue = ${ids.get(GLUE)};\n  await glue.default({ module_or_path: __aeWasmBytes() });\n  return glue;\n});`);
+        `${ids.get(ENGINE)}.setEngineLoader(async (attempt) => {\n  const glue = attempt > 0 ? ${ids.get(GLUE)}__fresh() : ${ids.get(GLUE)};\n  await glue.default({ module_or_path: __aeWasmBytes() });\n  return glue;\n});`);
     }
   }
   if (!ids.has(ENGINE)) fail(`expected ${ENTRY} to import ${ENGINE} (the loader the single file replaces), found no such import`);

@@ -2,7 +2,7 @@
 // (#text=…&step=…&layer=…&head=…, plus tour=N on a tour stop, or mode=compare&compare=… when comparing), so
 // a view can be shared and back/forward walk through the steps and stops.
 import './attention-explorer.js';
-import { load as loadModel, reset as resetModel } from './engine.js';
+import { load as loadModel, reset as resetModel, onEngineStatus } from './engine.js';
 import { headList, auxTrained } from './heads.js';
 
 const explorer = document.getElementById('explorer');
@@ -140,7 +140,9 @@ document.getElementById('own-model').addEventListener('submit', async (e) => {
     await loadModel(new Uint8Array(await weights.arrayBuffer()), new Uint8Array(await tokenizer.arrayBuffer()));
     ownStatus.textContent = `Loaded ${weights.name} and ${tokenizer.name}.`;
   } catch (err) {
-    ownStatus.textContent = `This model could not be loaded: ${err && err.message ? err.message : err}. The previous model is still in use.`;
+    // a crash restarts the engine, and its message says which model it restarted with
+    const inUse = err && err.crashed ? '' : ' The previous model is still in use.';
+    ownStatus.textContent = `This model could not be loaded: ${err && err.message ? err.message : err}.${inUse}`;
   }
 });
 document.getElementById('own-reset').addEventListener('click', async () => {
@@ -180,3 +182,6 @@ function describeHeads() {
 }
 explorer.ready.then(describeHeads);
 explorer.addEventListener('attention-explorer:change', describeHeads);
+
+// a crash while analysing restarts the engine: say so where the model is chosen
+onEngineStatus((message) => { ownStatus.textContent = message; }).catch(() => {});

@@ -34,7 +34,9 @@ export function render(trace, state, ctx) {
     const first = trace.tokens[start ? 1 : 0];
     const reads = start ? `the start token and the last ${trace.config.context - 1} of your text` : `only the last ${trace.config.context}`;
     parts.push(h('p', { class: 'note', role: 'note' },
-      `Your text has ${trace.total_tokens - (start ? 1 : 0)} tokens but the model reads ${reads}: the first ${trace.dropped_tokens} are left out`,
+      // the engine's notice says why when its work budget, not the context, set the limit
+      trace.notice ? `Your text has ${trace.total_tokens - (start ? 1 : 0)} tokens: ${trace.notice}; the first ${trace.dropped_tokens} are left out`
+        : `Your text has ${trace.total_tokens - (start ? 1 : 0)} tokens but the model reads ${reads}: the first ${trace.dropped_tokens} are left out`,
       ctx.text && first ? [' (', h('span', { class: 'dropped', text: ctx.text.slice(0, first.start) }), ')'] : null, '.'));
   }
   parts.push(h('ol', { class: 'chips', 'aria-label': 'tokens' }, chips));
