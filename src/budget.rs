@@ -180,12 +180,6 @@ pub fn check_model(c: &Config) -> Result<(), String> {
     Err(format!("{}; no text can be analysed with it", over_budget(c, 1)))
 }
 
-/// Why `t` tokens do not fit: "this model's analysis of 3,000 tokens would need 2.4 GB of trace; the
-/// limit is 32 MB".
-pub fn over_budget(c: &Config, t: usize) -> String {
-    explain(cost(c, t as u64), &SMALL, t)
-}
-
 /// The limits one analysis must stay within.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -197,26 +191,67 @@ pub struct Limits {
 /// The tiny model's limits: [`MAX_TRACE_BYTES`], [`MAX_PEAK_BYTES`], [`MAX_WORK`].
 pub const SMALL: Limits = Limits { trace_bytes: MAX_TRACE_BYTES, peak_bytes: MAX_PEAK_BYTES, work: MAX_WORK };
 
-fn explain(k: Option<Cost>, limits: &Limits, t: usize) -> String {
+/// The three limits, in the order they are checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Limit {
+    Trace,
+    Peak,
+    Work,
+}
+
+/// The first of `limits` that `cost` exceeds (`None`: within all of them; a cost past `u64` exceeds
+/// the trace's).
+fn exceeded(cost: Option<Cost>, limits: &Limits) -> Option<Limit> {
+    match cost {
+        None => Some(Limit::Trace),
+        Some(k) if k.trace_bytes > limits.trace_bytes => Some(Limit::Trace),
+        Some(k) if k.peak_bytes > limits.peak_bytes => Some(Limit::Peak),
+        Some(k) if k.work > limits.work => Some(Limit::Work),
+        Some(_) => None,
+    }
+}
+
+/// `t` tokens, costing `k`, measured against one of `limits`: "this model's trace for 3,000 tokens
+/// would need 2.4 GB; the limit is 32 MB".
+fn against(k: Option<Cost>, limits: &Limits, t: usize, limit: Limit) -> String {
     let tokens = if t == 1 { "a single token".to_string() } else { format!("{} tokens", thousands(t as u64)) };
     let Some(k) = k else {
         return format!("this model's analysis of {tokens} would need more than 2⁶⁴ bytes");
     };
-    if k.trace_bytes > limits.trace_bytes {
-        format!("this model's trace for {tokens} would need {}; the limit is {}", bytes(k.trace_bytes), bytes(limits.trace_bytes))
-    } else if k.peak_bytes > limits.peak_bytes {
-        format!(
+    match limit {
+        Limit::Trace => {
+            format!("this model's trace for {tokens} would need {}; the limit is {}", bytes(k.trace_bytes), bytes(limits.trace_bytes))
+        }
+        Limit::Peak => format!(
             "this model's analysis of {tokens} would hold {} at once; the limit is {}",
             bytes(k.peak_bytes),
             bytes(limits.peak_bytes)
-        )
-    } else {
-        format!(
-            "this model's analysis of {tokens} would take {} steps of work; the limit is {} (about 0.2 s)",
+        ),
+        Limit::Work => format!(
+            "this model's analysis of {tokens} would take {} steps of work; the limit is {}{}",
             thousands(k.work),
-            thousands(limits.work)
-        )
+            thousands(limits.work),
+            if *limits == SMALL { " (about 0.2 s)" } else { "" }
+        ),
     }
+}
+
+/// Why `t` tokens costing `k` do not fit `limits`, naming the first limit they exceed (for `t`
+/// within the budget, the work they take).
+fn explain(k: Option<Cost>, limits: &Limits, t: usize) -> String {
+    against(k, limits, t, exceeded(k, limits).unwrap_or(Limit::Work))
+}
+
+/// Why `t` tokens do not fit the tiny model's budget.
+pub fn over_budget(c: &Config, t: usize) -> String {
+    explain(cost(c, t as u64), &SMALL, t)
+}
+
+/// Why an analysis that wanted `wanted` tokens reads only the last `window`: the limit that one more
+/// token than the window would exceed, with what `wanted` tokens would need of it.
+pub fn notice(c: &Config, wanted: usize, window: usize) -> String {
+    let binding = exceeded(cost(c, window as u64 + 1), &SMALL).unwrap_or(Limit::Work);
+    format!("{}: only the last {} tokens are analysed", against(cost(c, wanted as u64), &SMALL, wanted, binding), thousands(window as u64))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -252,10 +252,7 @@ impl Engine {
         let tokens: Vec<Token> = start.into_iter().chain(all[dropped..].iter().copied()).collect();
         // the budget, not the context, left tokens out: say why
         let wanted = (all.len() + starts).min(cfg.context);
-        let notice = (wanted > tokens.len()).then(|| {
-            let kept = message::thousands(tokens.len() as u64);
-            format!("{}: only the last {kept} tokens are analysed", budget::over_budget(cfg, wanted))
-        });
+        let notice = (wanted > tokens.len()).then(|| budget::notice(cfg, wanted, tokens.len()));
         Ok(Window { total_tokens: all.len() + starts, dropped_tokens: dropped, max_tokens, notice, tokens })
     }
 

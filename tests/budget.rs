@@ -181,6 +181,23 @@ fn twelve_layers_by_twelve_heads_at_context_1024_analyse_a_bounded_window() {
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn the_notice_names_the_limit_that_sets_the_window() {
+    // 6 layers at d_model 256 with an MLP: 80 tokens are 11.5 MB of trace but 6e8 steps of work, so the
+    // work sets the window, and the notice says so (not the 501 MB that 1,024 tokens' trace would be)
+    let c = Config { vocab_size: VOCAB, d_model: 256, n_layers: 6, n_heads: 4, d_head: 64, d_mlp: 1024, context: 1024, ln_eps: 1e-5, positions: Positions::Learned, bos_id: None };
+    assert_eq!(budget::window(&c), 80);
+    let notice = budget::notice(&c, 1024, 80);
+    assert!(notice.starts_with("this model's analysis of 1,024 tokens would take "), "{notice}");
+    assert!(notice.ends_with(" steps of work; the limit is 600,000,000 (about 0.2 s): only the last 80 tokens are analysed"), "{notice}");
+    let trace_bound = config(12, 12, 1, 0, 1024);
+    assert_eq!(
+        budget::notice(&trace_bound, 1024, budget::window(&trace_bound)),
+        "this model's trace for 1,024 tokens would need 2.3 GB; the limit is 32 MB: only the last 117 tokens are analysed"
+    );
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_model_no_single_token_fits_is_refused_at_load_before_its_tensors_are_read() {
     // 256 layers × 64 heads at d_model 4096: one token's head deltas alone are 256 MB (292 MB in all). The header is
     // enough: the budget is checked right after the config, so no tensor needs to be in the file.
@@ -197,11 +214,11 @@ fn a_model_no_single_token_fits_is_refused_at_load_before_its_tensors_are_read()
         err.contains("trace for a single token would need 292.5 MB; the limit is 32 MB; no text can be analysed with it"),
         "{err}"
     );
-    // the 256 × 64 model at d_model 64 (8.6 MB, 1.4 GB per keystroke): 16,384 heads make 147,000
+    // the 256 × 64 model at d_model 64 (8.6 MB, 1.4 GB per keystroke): 16,384 heads make hundreds of thousands of
     // matrices even for one token, over half a second of the main thread, so it is refused too
     let deep = Config { d_model: 64, d_head: 1, ..c };
     let why = budget::check_model(&deep).err().expect("refused");
-    assert!(why.starts_with("this model's analysis of a single token would take 1,570,102,568 steps of work; the limit is 600,000,000"), "{why}");
+    assert!(why.starts_with("this model's analysis of a single token would take 2,072,444,200 steps of work; the limit is 600,000,000"), "{why}");
     // 16 layers × 16 heads: it loads, and reads fewer tokens than its context
     let wide = Config { d_model: 64, n_layers: 16, n_heads: 16, d_head: 4, context: 256, ..c };
     assert!(budget::check_model(&wide).is_ok());
