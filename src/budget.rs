@@ -120,6 +120,7 @@ fn product(xs: &[u64]) -> Option<u64> {
 }
 
 /// What an analysis of `t` tokens costs, or `None` if it does not even fit in `u64`.
+#[inline(never)] // called from several places: one copy in the wasm module
 pub fn cost(c: &Config, t: u64) -> Option<Cost> {
     cost_of(&shapes(c, t), multiply_adds(c, t)?, STEPS_PER_VALUE, STEPS_PER_MATRIX)
 }
@@ -154,6 +155,7 @@ fn fits_in(cost: Option<Cost>, l: &Limits) -> bool {
 
 /// The most tokens one analysis of this model reads: the context, or fewer if the budget says so
 /// (0 if not even one token fits).
+#[inline(never)] // called from several places: one copy in the wasm module
 pub fn window(c: &Config) -> usize {
     largest(c.context, |t| fits(cost(c, t as u64)))
 }
@@ -249,6 +251,7 @@ pub fn over_budget(c: &Config, t: usize) -> String {
 
 /// Why an analysis that wanted `wanted` tokens reads only the last `window`: the limit that one more
 /// token than the window would exceed, with what `wanted` tokens would need of it.
+#[inline(never)] // called from several places: one copy in the wasm module
 pub fn notice(c: &Config, wanted: usize, window: usize) -> String {
     let binding = exceeded(cost(c, window as u64 + 1), &SMALL).unwrap_or(Limit::Work);
     format!("{}: only the last {} tokens are analysed", against(cost(c, wanted as u64), &SMALL, wanted, binding), thousands(window as u64))

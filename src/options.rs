@@ -16,6 +16,9 @@ pub const NAMES: [&str; 7] = ["scale", "causal", "disabled_heads", "temperature"
 /// the distribution is one-hot long before; above 100 it is flat to the fourth decimal.
 pub const MIN_TEMPERATURE: f64 = 0.01;
 pub const MAX_TEMPERATURE: f64 = 100.0;
+/// The same range for messages (formatting an f64 with `{}` would pull ~17 KB of float printing into
+/// the wasm module).
+const TEMPERATURE_RANGE: &str = "from 0.01 to 100";
 /// The most next-token candidates one trace lists.
 pub const MAX_TOP_K: usize = 100;
 
@@ -67,7 +70,12 @@ fn number_text(x: f64) -> String {
         return format!("{}", x as i64);
     }
     if x.is_finite() && x.abs() > f64::from(f32::MAX) {
-        return format!("{}1e{}", if x < 0.0 { "-" } else { "" }, x.abs().log10().floor() as i32);
+        let (mut m, mut exponent) = (x.abs(), 0);
+        while m >= 10.0 {
+            m /= 10.0;
+            exponent += 1;
+        }
+        return format!("{}1e{exponent}", if x < 0.0 { "-" } else { "" });
     }
     float_text(x as f32)
 }
@@ -164,7 +172,7 @@ fn temperature(v: &Value) -> Result<f32, AnalyzeError> {
     match v {
         Value::Number(x) if (MIN_TEMPERATURE..=MAX_TEMPERATURE).contains(x) => Ok(*x as f32),
         other => Err(bad(format!(
-            "`temperature` must be a number from {MIN_TEMPERATURE} to {MAX_TEMPERATURE}, found {}",
+            "`temperature` must be a number {TEMPERATURE_RANGE}, found {}",
             match other {
                 Value::Number(x) => number_text(*x),
                 _ => other.describe(),
@@ -180,7 +188,7 @@ impl Options {
         let t = f64::from(self.temperature);
         if !(MIN_TEMPERATURE as f32..=MAX_TEMPERATURE as f32).contains(&self.temperature) {
             return Err(bad(format!(
-                "`temperature` must be a number from {MIN_TEMPERATURE} to {MAX_TEMPERATURE}, found {}",
+                "`temperature` must be a number {TEMPERATURE_RANGE}, found {}",
                 number_text(t)
             )));
         }
@@ -203,10 +211,20 @@ impl Options {
     }
 
     /// The same options with `disabled_heads` sorted and without repeats (a set: order and repeats
-    /// change nothing).
+    /// change nothing). Linear: a bitmap over the heads named, walked in order (no sort machinery in
+    /// the wasm module, and no quadratic case for a long list).
     pub fn canonical(mut self) -> Options {
-        self.disabled_heads.sort_unstable();
-        self.disabled_heads.dedup();
+        let Some(&(max_l, _)) = self.disabled_heads.iter().max_by_key(|p| p.0) else { return self };
+        let heads = self.disabled_heads.iter().map(|p| p.1).max().unwrap_or(0) + 1;
+        let cells = (max_l + 1).checked_mul(heads);
+        // only options that `check` refuses name heads farther apart; those stay as they are
+        if let Some(n) = cells.filter(|&n| n <= 1 << 20) {
+            let mut on = vec![false; n];
+            for &(l, h) in &self.disabled_heads {
+                on[l * heads + h] = true;
+            }
+            self.disabled_heads = (0..n).filter(|&i| on[i]).map(|i| (i / heads, i % heads)).collect();
+        }
         self
     }
 

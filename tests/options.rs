@@ -94,6 +94,10 @@ fn numbers_that_are_not_numbers_are_refused_by_name() {
     }
     assert_eq!(accepted(object(&[("top_k", num(MAX_TOP_K as f64))])).top_k, MAX_TOP_K);
     assert_eq!(accepted(object(&[("temperature", num(0.01))])).temperature, 0.01);
+    assert_eq!(accepted(object(&[("temperature", num(100.0))])).temperature, 100.0);
+    for outside in [0.009_999, 100.5, 0.0, -1.0] {
+        assert!(refused(object(&[("temperature", num(outside))])).contains("`temperature` must be a number from 0.01 to 100"), "{outside}");
+    }
     assert_eq!(accepted(Value::Undefined), Options::default());
     assert_eq!(accepted(Value::Null), Options::default());
     assert_eq!(accepted(object(&[("temperature", Value::Undefined)])), Options::default(), "undefined keeps the default");
@@ -136,7 +140,10 @@ fn the_key_tells_apart_exactly_the_options_that_differ() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn options_built_in_rust_meet_the_same_checks() {
     let e = Engine::builtin().expect("the built-in model");
-    let msg = |o: Options| e.analyze("the cat sat", &o).expect_err("refused").to_string();
+    let msg = |o: Options| match e.analyze("the cat sat", &o) {
+        Ok(_) => panic!("{o:?} was accepted"),
+        Err(err) => err.to_string(),
+    };
     assert!(msg(Options { temperature: 1e-30, ..Options::default() }).contains("`temperature` must be a number from 0.01 to 100, found 1e-30"));
     assert!(msg(Options { top_k: usize::MAX, ..Options::default() }).contains("`top_k` must be a whole number from 0 to 100"));
     let ctx = e.model.config().context;

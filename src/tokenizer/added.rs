@@ -34,6 +34,7 @@ pub(crate) struct AddedTokens {
 impl AddedTokens {
     /// Builds the automaton from (content, id) pairs with non-empty contents, in linear time; a content
     /// given twice is refused as `Err((first index, second index))`.
+    #[inline(never)] // keeps the construction out of `from_json` (smaller wasm)
     pub(crate) fn new(tokens: &[(String, u32)]) -> Result<AddedTokens, (usize, usize)> {
         let mut a = AddedTokens { root: vec![ROOT; 256], fail: vec![ROOT], report: vec![None], ..Default::default() };
         let mut owner: Vec<usize> = vec![usize::MAX]; // per state: the index of the token ending there
@@ -114,11 +115,10 @@ impl AddedTokens {
                 queue.push_back(s);
             }
         }
+        // breadth first: a state's links depend only on shallower states', so the order of siblings
+        // (the hash map's) does not change the result
         while let Some(s) = queue.pop_front() {
-            // in byte order, so the construction does not depend on the hash map's order
-            let mut kids = std::mem::take(&mut children[s as usize]);
-            kids.sort_unstable();
-            for (b, n) in kids {
+            for (b, n) in std::mem::take(&mut children[s as usize]) {
                 queue.push_back(n);
                 if self.report[n as usize].is_some() {
                     self.fail[n as usize] = DEAD;
