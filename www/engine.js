@@ -245,12 +245,20 @@ export class Engine {
     this.replaced();
   }
 
-  /** The built-in model again. */
+  /** The built-in model again. Freeing the previous Explorer is a wasm call too: if a trap elsewhere left
+   * it borrowed, wasm-bindgen refuses ("attempted to take ownership…") and the engine restarts, with the
+   * built-in model. */
   reset() {
     const builtIn = this.call('loading the built-in model', () => new this.Explorer());
-    this.explorer.free();
+    const previous = this.explorer;
     this.explorer = builtIn;
     this.model = null;
+    try {
+      this.call('releasing the previous model', () => previous.free());
+    } catch (e) {
+      try { previous.__destroy_into_raw(); } catch { /* already released */ }
+      throw e;
+    }
     this.replaced();
   }
 

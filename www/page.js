@@ -150,7 +150,9 @@ document.getElementById('own-reset').addEventListener('click', async () => {
     await resetModel();
     ownStatus.textContent = 'Back to the built-in model.';
   } catch (err) {
-    ownStatus.textContent = `The built-in model could not be loaded: ${err && err.message ? err.message : err}.`;
+    const message = err && err.message ? err.message : String(err);
+    // after a crash the engine restarted, and its message says with which model
+    ownStatus.textContent = err && err.crashed ? `${message[0].toUpperCase()}${message.slice(1)}.` : `The built-in model could not be loaded: ${message}.`;
   }
 });
 

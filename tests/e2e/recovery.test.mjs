@@ -123,6 +123,29 @@ test('a trap while loading a model: restarted with the model loaded before, and 
   env.assertClean(page);
 });
 
+test('a trap outside the engine leaves the Explorer borrowed: going back to the built-in model restarts instead of failing', { timeout: 120000 }, async () => {
+  const page = await env.page('/index.html');
+  await ready(page);
+  await armTrap(page, 'analyze');
+  // the trap happens in a call engine.js does not make: it learns of it from wasm-bindgen's refusal to
+  // free the Explorer that the trap left borrowed
+  const direct = await page.evaluate(() => { try { window.__old.explorer.__trapForTests(); return 'no trap'; } catch (e) { return `${e.constructor.name}: ${e.message}`; } });
+  assert.equal(direct, 'RuntimeError: unreachable');
+  await page.click('#own-reset');
+  await page.waitForFunction(() => /restarted from a fresh copy/.test(document.getElementById('own-status').textContent));
+  assert.match(await status(page), /^The engine crashed while releasing the previous model \(Error: (attempted to take ownership of Rust value while it was borrowed|recursive use of an object[^)]*)\) and was restarted from a fresh copy with the built-in model \(attention-explorer tiny-2L\)\.$/);
+  await page.evaluate(() => { document.querySelector('attention-explorer').text = 'after the restart'; });
+  await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.map((t) => t.text).join('') === 'after the restart');
+  const classified = await page.evaluate(async () => {
+    const { isTrap } = await import('/engine.js');
+    return [new WebAssembly.RuntimeError('unreachable'), new RangeError('Array buffer allocation failed'), 'a string',
+      new Error('null pointer passed to rust'), new Error('recursive use of an object detected which would lead to unsafe aliasing in rust'),
+      new Error('invalid options: `top_k` must be a whole number from 0 to 100, found a number (101)')].map(isTrap);
+  });
+  assert.deepEqual(classified, [true, true, true, true, true, false], 'traps, exceptions through wasm and poisoned objects; not the engine\'s own errors');
+  env.assertClean(page);
+});
+
 test('after three restarts the engine stops and says to reload the page', { timeout: 120000 }, async () => {
   const page = await env.page('/index.html');
   await ready(page);
