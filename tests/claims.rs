@@ -63,6 +63,38 @@ fn the_copying_example_copies_the_name() {
     assert!(top.prob >= 0.5, "the copy is the model's clear choice: {:.3}", top.prob);
 }
 
+/// The example "a name far back" (`LONG` in www/tour/stops-more.js; the page's "Things to try").
+const LONG: &str = "Yesterday Mr Pickwick came to our town on a cold grey morning in the spring. He walked down the long street past the old church, the school and the mill by the river, and when at last he sat down the whole town came to see Mr";
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn the_last_mr_finds_the_name_far_back() {
+    // "Things to try", Far back: the last "Mr" finds the name that followed the first one, more than 30
+    // tokens earlier, on the weights step of an induction head.
+    let e = engine();
+    let tr = analyze(&e, LONG, Options::default());
+    let mrs = positions(&tr, " Mr");
+    let (first, last) = (mrs[0], *mrs.last().expect("a last Mr"));
+    assert!(last - (first + 1) > 30, "the name is {} tokens back", last - first - 1);
+    let found = named(&e, "induction").into_iter().any(|h| {
+        let w = &tr.layers[h.layer].heads[h.head].weights;
+        (0..=last).max_by(|&a, &b| w.at(last, a).total_cmp(&w.at(last, b))) == Some(first + 1)
+    });
+    assert!(found, "no induction head's largest weight at the last \"Mr\" is on {:?}", tr.tokens[first + 1].text);
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn the_model_does_not_start_a_copy() {
+    // MODEL.md, "What it cannot do": after "Mr Dursley said hello. Mr" it predicts "." (in the corpus
+    // "Mr" is followed by "." 1,253 times, by a name 3 times), not the first token of " Dursley".
+    let e = engine();
+    let first_piece = e.tokenizer.encode(" Dursley")[0].id;
+    let tr = analyze(&e, "Mr Dursley said hello. Mr", Options::default());
+    assert_eq!(tr.predict.top[0].text, ".", "top-1 after the repeated \"Mr\": {:?}", tr.predict.top[0]);
+    assert!(tr.predict.top.iter().all(|c| c.id != first_piece), "\" D\" is in the top {}", tr.predict.top.len());
+}
+
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn an_induction_head_looks_at_the_token_after_the_first_occurrence() {
