@@ -107,7 +107,8 @@ serve() {
 
 test_all() {
   setup
-  log "lints: clippy (native and wasm32) and ESLint"
+  log "lints: cargo fmt --check, clippy (native and wasm32) and ESLint"
+  cargo fmt --check
   cargo clippy --all-targets -- -D warnings
   cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
   node_modules/.bin/eslint www tools
