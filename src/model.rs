@@ -255,9 +255,10 @@ impl Model {
         let k = rotated_keys.as_ref().unwrap_or(&keys);
 
         // scores, scaled, masked, weights (T,T) and mixed (T,Dh), with Q and K rotated if the model rotates them
-        let Attention { scores, scaled, masked, weights, mixed } = attend(q, k, &values, o);
-        // the numbers of each row's softmax, for the page to print (T): max, Σ exp, Σ weights
-        let (masked_row_max, masked_row_sum_exp) = softmax_terms(&masked);
+        // with the numbers of each row's softmax, for the page to print (T): max and Σ exp
+        let Attention { scores, scaled, masked, weights, mixed, row_max: masked_row_max, row_sum_exp: masked_row_sum_exp } =
+            attend(q, k, &values, o);
+        // Σ weights of each row (T), for the Σ column
         let weights_row_sum = row_sums(&weights);
 
         // delta (T,D) = mixed (T,Dh) · W_O[h] (Dh,D); a switched-off head contributes nothing
@@ -364,6 +365,9 @@ pub struct Attention {
     pub masked: Matrix,  // (T, T)   scaled with −∞ where key > query (unless the mask is switched off)
     pub weights: Matrix, // (T, T)   softmax of each row of masked
     pub mixed: Matrix,   // (T, Dh)  weights · V
+    /// (T) each row's max of masked and Σ exp(masked − max), as the softmax kernel used them
+    pub row_max: Vec<f32>,
+    pub row_sum_exp: Vec<f32>,
 }
 
 /// scores, scaled, masked, weights and mixed for queries q (T,Dh), keys k (T,Dh), values v (T,Dh).
@@ -390,12 +394,13 @@ pub fn attend(q: &Matrix, k: &Matrix, v: &Matrix, o: &Options) -> Attention {
 
     // weights (T,T) = softmax over each row: every query's distribution over the keys
     let mut weights = masked.clone();
-    kernels::softmax_rows(&mut weights.data, t, t, o.causal);
+    let (mut row_max, mut row_sum_exp) = (vec![0.0; t], vec![0.0; t]);
+    kernels::softmax_rows_terms(&mut weights.data, t, t, o.causal, &mut row_max, &mut row_sum_exp);
 
     // mixed (T,Dh) = weights (T,T) · V (T,Dh)
     let mut mixed = Matrix::zeros(t, v.cols);
     kernels::matmul(&weights.data, &v.data, &mut mixed.data, t, t, v.cols);
-    Attention { scores, scaled, masked, weights, mixed }
+    Attention { scores, scaled, masked, weights, mixed, row_max, row_sum_exp }
 }
 
 /// The rotary angles for T positions and heads of Dh dimensions: cos θ and sin θ (in f64) of
@@ -515,19 +520,6 @@ pub(crate) fn top_indices(x: &[f32], k: usize) -> Vec<usize> {
         best.truncate(k);
     }
     best
-}
-
-/// Per row of x (T,T), the numbers its softmax divides by, computed as the kernel does (f32 exp,
-/// f64 sum): mᵢ = max_j x[i,j] and Σ_j exp(x[i,j] − mᵢ); masked (−∞) entries add exactly 0.
-fn softmax_terms(x: &Matrix) -> (Vec<f32>, Vec<f32>) {
-    x.data
-        .chunks_exact(x.cols.max(1))
-        .map(|row| {
-            let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let sum: f64 = row.iter().map(|&v| f64::from((v - max).exp())).sum();
-            (max, sum as f32)
-        })
-        .unzip()
 }
 
 /// Σ_j x[i,j] for every row i of x (T,T), accumulated in f64.

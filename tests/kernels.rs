@@ -598,3 +598,48 @@ fn simd128_is_enabled_in_wasm() {
     assert!(cfg!(target_feature = "simd128"), "this wasm32 build has no simd128: .cargo/config.toml must add +simd128");
     assert!(kernels::SIMD128, "the kernel dispatch point does not use the simd128 kernels");
 }
+
+/// The softmax with its terms: the same weights bit for bit, each row's true max, and a Σ exp(x − max)
+/// within the softmax's relative error of the f64 sum (NaN for a row whose max is not finite), for
+/// every implementation, so that the hover arithmetic the page prints is the kernel's own.
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn softmax_terms_are_the_kernels_own() {
+    type Terms = fn(&mut [f32], usize, usize, bool, &mut [f32], &mut [f32]);
+    #[allow(unused_mut)]
+    let mut all: Vec<(&str, Terms, fn(&mut [f32], usize, usize, bool))> =
+        vec![("dispatched", kernels::softmax_rows_terms, kernels::softmax_rows), ("scalar", scalar::softmax_rows_terms, scalar::softmax_rows)];
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    all.push(("simd128", kernels::simd128::softmax_rows_terms, kernels::simd128::softmax_rows));
+    let mut rng = Rng(21);
+    for (name, terms, plain) in all {
+        for &rows in &[0usize, 1, 3, 17] {
+            for cols in SIZES {
+                for causal in [false, true] {
+                    let mut x = rng.uniforms(rows * cols, -8.0, 8.0);
+                    if rows * cols > 2 {
+                        x[1] = f32::NEG_INFINITY; // a masked-looking entry, exp exactly 0
+                    }
+                    let (mut w, mut want) = (x.clone(), x.clone());
+                    let (mut max, mut sum) = (vec![0.0; rows], vec![0.0; rows]);
+                    terms(&mut w, rows, cols, causal, &mut max, &mut sum);
+                    plain(&mut want, rows, cols, causal);
+                    assert!(w.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()), "{name} {rows}×{cols}: weights differ from softmax_rows");
+                    for i in 0..rows {
+                        let live = if causal { (i + 1).min(cols) } else { cols };
+                        let row = &x[i * cols..i * cols + live];
+                        let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                        if !m.is_finite() {
+                            assert!(sum[i].is_nan(), "{name} {rows}×{cols} row {i}: Σ of a row with max {m} is {}", sum[i]);
+                            continue;
+                        }
+                        assert_eq!(max[i], m, "{name} {rows}×{cols} row {i}: max");
+                        let s: f64 = row.iter().map(|&v| (f64::from(v) - f64::from(m)).exp()).sum();
+                        let err = (f64::from(sum[i]) - s).abs() / s;
+                        assert!(err <= 2.0 * f64::from(SOFTMAX_MAX_REL_ERR), "{name} {rows}×{cols} row {i}: Σ {} vs {s} (relative error {err:e})", sum[i]);
+                    }
+                }
+            }
+        }
+    }
+}

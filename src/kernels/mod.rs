@@ -58,6 +58,14 @@ pub fn softmax_rows(x: &mut [f32], rows: usize, cols: usize, causal: bool) {
     imp::softmax_rows(x, rows, cols, causal)
 }
 
+/// [`softmax_rows`], also writing each row's max (`max`, rows) and Σ exp(x − max) (`sum`, rows) as
+/// the kernel itself used them, so that a view can print the arithmetic behind each weight exactly:
+/// weight = exp(x − max) / Σ. Σ is NaN for a row whose max is not finite.
+#[inline]
+pub fn softmax_rows_terms(x: &mut [f32], rows: usize, cols: usize, causal: bool, max: &mut [f32], sum: &mut [f32]) {
+    imp::softmax_rows_terms(x, rows, cols, causal, max, sum)
+}
+
 /// out (rows×cols) ← LayerNorm of each row of x: (x − mean) / √(var + eps) · gamma + beta.
 #[inline]
 pub fn layer_norm(x: &[f32], gamma: &[f32], beta: &[f32], out: &mut [f32], rows: usize, cols: usize, eps: f32) {
@@ -114,6 +122,12 @@ fn check_matmul(name: &str, a: usize, b: usize, c: usize, m: usize, k: usize, n:
 fn check_rows(name: &str, len: usize, rows: usize, cols: usize) {
     let want = times(rows, cols);
     assert!(want == Some(len), "{name}: expected rows·cols = {rows}·{cols} = {} elements, found {len}", shown(want));
+}
+
+/// Panics unless the max and sum outputs of a row-wise softmax each have `rows` elements.
+#[inline]
+fn check_terms(max: usize, sum: usize, rows: usize) {
+    assert!(max == rows && sum == rows, "softmax_rows_terms: expected {rows} maxima and sums, found {max} and {sum}");
 }
 
 /// Panics unless x and out have rows·cols elements and gamma, beta have cols.

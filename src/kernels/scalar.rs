@@ -1,7 +1,7 @@
 //! Scalar kernels: the specification every other kernel must match. Plain loops, no intrinsics,
 //! always compiled; each doc comment is the kernel's contract.
 
-use super::{check_layer_norm, check_matmul, check_rms_norm, check_rows, check_same};
+use super::{check_layer_norm, check_matmul, check_rms_norm, check_rows, check_same, check_terms};
 
 /// C (m×n) ← A (m×k) · B (k×n), all row-major:
 ///
@@ -58,24 +58,43 @@ pub fn matmul_bt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usi
 pub fn softmax_rows(x: &mut [f32], rows: usize, cols: usize, causal: bool) {
     check_rows("softmax_rows", x.len(), rows, cols);
     for (i, row) in x.chunks_exact_mut(cols.max(1)).take(rows).enumerate() {
-        let live = if causal { (i + 1).min(cols) } else { cols };
-        let (row, masked) = row.split_at_mut(live);
-        masked.fill(0.0);
-        // f32::max ignores NaN: a NaN reaches the sum below (finite max) or softmax_degenerate.
-        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        if !max.is_finite() {
-            softmax_degenerate(row, max);
-            continue;
-        }
-        let mut sum = 0.0f64;
-        for v in row.iter_mut() {
-            *v = (*v - max).exp();
-            sum += *v as f64;
-        }
-        for v in row.iter_mut() {
-            *v = (*v as f64 / sum) as f32;
-        }
+        softmax_row(row, i, causal);
     }
+}
+
+/// [`softmax_rows`], also writing each row's max and Σ exp(x − max) as this kernel used them
+/// (Σ is NaN for a row whose max is not finite).
+pub fn softmax_rows_terms(x: &mut [f32], rows: usize, cols: usize, causal: bool, max: &mut [f32], sum: &mut [f32]) {
+    check_rows("softmax_rows_terms", x.len(), rows, cols);
+    check_terms(max.len(), sum.len(), rows);
+    // rows of no columns are empty rows: max −∞, Σ NaN, as for any row with nothing to attend to
+    max.fill(f32::NEG_INFINITY);
+    sum.fill(f32::NAN);
+    for (i, row) in x.chunks_exact_mut(cols.max(1)).take(rows).enumerate() {
+        (max[i], sum[i]) = softmax_row(row, i, causal);
+    }
+}
+
+/// Softmax of row i in place (its masked part, with `causal`, set to 0); returns (max, Σ exp).
+fn softmax_row(row: &mut [f32], i: usize, causal: bool) -> (f32, f32) {
+    let live = if causal { (i + 1).min(row.len()) } else { row.len() };
+    let (row, masked) = row.split_at_mut(live);
+    masked.fill(0.0);
+    // f32::max ignores NaN: a NaN reaches the sum below (finite max) or softmax_degenerate.
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !max.is_finite() {
+        softmax_degenerate(row, max);
+        return (max, f32::NAN);
+    }
+    let mut sum = 0.0f64;
+    for v in row.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v as f64;
+    }
+    for v in row.iter_mut() {
+        *v = (*v as f64 / sum) as f32;
+    }
+    (max, sum as f32)
 }
 
 /// The live part of a softmax row whose maximum (ignoring NaN) is ±∞ — or −∞ because it is empty or

@@ -24,7 +24,7 @@
 use core::arch::wasm32::*;
 
 use super::scalar::softmax_degenerate;
-use super::{check_layer_norm, check_matmul, check_rms_norm, check_rows, check_same};
+use super::{check_layer_norm, check_matmul, check_rms_norm, check_rows, check_same, check_terms};
 
 /// Rows of C per tile.
 const MR: usize = 4;
@@ -448,8 +448,25 @@ pub fn softmax_rows(x: &mut [f32], rows: usize, cols: usize, causal: bool) {
     }
 }
 
-/// Softmax of one row (all entries live).
-fn softmax_row(x: &mut [f32], k: &ExpConsts) {
+/// [`softmax_rows`], also writing each row's max and Σ exp(x − max) as this kernel used them; see
+/// [`super::softmax_rows_terms`].
+pub fn softmax_rows_terms(x: &mut [f32], rows: usize, cols: usize, causal: bool, max: &mut [f32], sum: &mut [f32]) {
+    check_rows("softmax_rows_terms", x.len(), rows, cols);
+    check_terms(max.len(), sum.len(), rows);
+    // rows of no columns are empty rows: max −∞, Σ NaN, as for any row with nothing to attend to
+    max.fill(f32::NEG_INFINITY);
+    sum.fill(f32::NAN);
+    let k = ExpConsts::new();
+    for (i, row) in x.chunks_exact_mut(cols.max(1)).take(rows).enumerate() {
+        let live = if causal { (i + 1).min(cols) } else { cols };
+        let (row, masked) = row.split_at_mut(live);
+        zero(masked);
+        (max[i], sum[i]) = softmax_row(row, &k);
+    }
+}
+
+/// Softmax of one row (all entries live); returns (max, Σ exp(x − max)), Σ NaN if max is not finite.
+fn softmax_row(x: &mut [f32], k: &ExpConsts) -> (f32, f32) {
     // max, ignoring NaN: pmax(m, v) = m < v ? v : m keeps m when v is NaN
     let mut mv = f32x4_splat(f32::NEG_INFINITY);
     let mut chunks = x.chunks_exact(4);
@@ -460,7 +477,8 @@ fn softmax_row(x: &mut [f32], k: &ExpConsts) {
     let lanes = [f32x4_extract_lane::<0>(mv), f32x4_extract_lane::<1>(mv), f32x4_extract_lane::<2>(mv), f32x4_extract_lane::<3>(mv)];
     let max = lanes.iter().chain(chunks.remainder()).fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
     if !max.is_finite() {
-        return softmax_degenerate(x, max);
+        softmax_degenerate(x, max);
+        return (max, f32::NAN);
     }
 
     // e = exp(x − max), with x − max = d + err exactly (TwoSum); the sum in f64. The padding lanes
@@ -480,6 +498,7 @@ fn softmax_row(x: &mut [f32], k: &ExpConsts) {
     let sum = f64x2_extract_lane::<0>(sum) + f64x2_extract_lane::<1>(sum);
     let inv = f32x4_splat((1.0 / sum) as f32);
     map4(x, 0.0, |e| f32x4_mul(e, inv));
+    (max, sum as f32)
 }
 
 /// out ← LayerNorm(x) row by row; see [`super::scalar::layer_norm`].
