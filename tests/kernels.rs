@@ -606,8 +606,9 @@ fn simd128_is_enabled_in_wasm() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn softmax_terms_are_the_kernels_own() {
     type Terms = fn(&mut [f32], usize, usize, bool, &mut [f32], &mut [f32]);
+    type Plain = fn(&mut [f32], usize, usize, bool);
     #[allow(unused_mut)]
-    let mut all: Vec<(&str, Terms, fn(&mut [f32], usize, usize, bool))> =
+    let mut all: Vec<(&str, Terms, Plain)> =
         vec![("dispatched", kernels::softmax_rows_terms, kernels::softmax_rows), ("scalar", scalar::softmax_rows_terms, scalar::softmax_rows)];
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     all.push(("simd128", kernels::simd128::softmax_rows_terms, kernels::simd128::softmax_rows));
