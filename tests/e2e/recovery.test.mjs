@@ -97,7 +97,7 @@ test('a trap while analysing: a fresh instance with the built-in model, the inpu
   assert.deepEqual(fresh, { newExplorer: true, newClass: true, sameEngine: true }, 'a new instance (a new glue module), the same Engine object');
   // another text works on the fresh instance
   await page.evaluate(() => { document.querySelector('attention-explorer').text = 'a fresh sentence'; });
-  await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.map((t) => t.text).join('') === 'a fresh sentence');
+  await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.filter((t) => !t.special).map((t) => t.text).join('') === 'a fresh sentence');
   await page.click('#own-reset');
   await page.waitForFunction(() => document.getElementById('own-status').textContent === 'Back to the built-in model.');
   await ready(page);
@@ -135,7 +135,7 @@ test('a trap outside the engine leaves the Explorer borrowed: going back to the 
   await page.waitForFunction(() => /restarted from a fresh copy/.test(document.getElementById('own-status').textContent));
   assert.match(await status(page), /^The engine crashed while releasing the previous model \(Error: (attempted to take ownership of Rust value while it was borrowed|recursive use of an object[^)]*)\) and was restarted from a fresh copy with the built-in model \(attention-explorer tiny-2L\)\.$/);
   await page.evaluate(() => { document.querySelector('attention-explorer').text = 'after the restart'; });
-  await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.map((t) => t.text).join('') === 'after the restart');
+  await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.filter((t) => !t.special).map((t) => t.text).join('') === 'after the restart');
   const classified = await page.evaluate(async () => {
     const { isTrap } = await import('/engine.js');
     return [new WebAssembly.RuntimeError('unreachable'), new RangeError('Array buffer allocation failed'), 'a string',
@@ -183,7 +183,7 @@ test('the model whose T·T wrapped u32: a 21,846-character text is analysed with
   await page.click('#own-reset');
   await page.waitForFunction(() => document.getElementById('own-status').textContent === 'Back to the built-in model.');
   await page.evaluate(() => { document.querySelector('attention-explorer').text = 'still working'; });
-  await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.map((t) => t.text).join('') === 'still working');
+  await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.filter((t) => !t.special).map((t) => t.text).join('') === 'still working');
   env.assertClean(page);
 });
 
@@ -239,7 +239,7 @@ test('the single file (dist) restarts from a fresh copy of its inlined glue', { 
     });
     await page.waitForFunction(() => /crashed the engine before/.test(document.querySelector('attention-explorer').shadowRoot.querySelector('[role="alert"]')?.textContent ?? ''));
     await page.evaluate(() => { document.querySelector('attention-explorer').text = 'a fresh start'; });
-    await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.map((t) => t.text).join('') === 'a fresh start');
+    await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.filter((t) => !t.special).map((t) => t.text).join('') === 'a fresh start');
     const r = await page.evaluate(() => {
       const engine = document.querySelector('attention-explorer')._engine;
       return { fresh: engine.explorer !== window.__old, status: engine.status };
