@@ -8,10 +8,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { start, ready, ROOT, WWW } from './helpers.mjs';
+import { start, ready, ROOT, WWW, stepsFor } from './helpers.mjs';
 
 const AXE = fs.readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
-const STEPS = ['tokens', 'embed', 'queries', 'keys', 'scores', 'scaled', 'masked', 'weights', 'values', 'mix', 'delta', 'update', 'predict'];
 const EXAMPLES = fs.existsSync(path.join(WWW, 'examples')) ? fs.readdirSync(path.join(WWW, 'examples')).filter((f) => f.endsWith('.html')).sort() : [];
 const CONFIGS = [
   { name: 'light, 1280 px', viewport: { width: 1280, height: 900 }, colorScheme: 'light' },
@@ -130,7 +129,7 @@ test('keyboard: Tab reaches every control with a visible focus ring; Enter, Spac
   const cfg = await inEl(page, (el) => el.model.config);
   const stops = await tabWalk(page);
   const keys = stops.map((s) => s.key);
-  const need = ['textarea', 'button.prev', 'button.next', 'input.show-all[checkbox]', ...STEPS.map((s) => `step:${s}`),
+  const need = ['textarea', 'button.prev', 'button.next', 'input.show-all[checkbox]', ...stepsFor(cfg).map((s) => `step:${s}`),
     ...Array.from({ length: cfg.n_heads }, (_, i) => `head:${i}`), ...Array.from({ length: cfg.n_heads }, (_, i) => `head-toggle:${i}`),
     'input.opt-scale[checkbox]', 'input.opt-causal[checkbox]', 'input.opt-transpose[checkbox]', 'button.view-grid[button]', 'button.view-lines[button]',
     'canvas.grid', 'button.export-svg[button]', 'button.export-png[button]', 'button.export-csv[button]', 'button.export-json[button]'];

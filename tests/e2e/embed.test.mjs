@@ -59,7 +59,7 @@ test('many widgets share one module and one model, and stay independent', async 
     b.head = 0;
     await new Promise((res) => setTimeout(res, 50));
     const after = [a, c].map((el) => [el.step, el.head, el.text, el.trace.tokens.length, el.shadowRoot.querySelector('.ae-view').innerHTML.length]);
-    return { shared, before, after, b: [b.step, b.head, b.trace.tokens.map((x) => x.text).join(''), b.shadowRoot.querySelector('.ae-view section').dataset.step] };
+    return { shared, before, after, b: [b.step, b.head, b.trace.tokens.filter((x) => !x.special).map((x) => x.text).join(''), b.shadowRoot.querySelector('.ae-view section').dataset.step] };
   });
   assert.equal(r.shared, true, 'one engine for every widget');
   assert.deepEqual(r.after, r.before, 'changing one widget leaves the others as they were');
@@ -86,7 +86,7 @@ test('attributes and properties round-trip on an embedded widget', async () => {
     el.removeAttribute('height'); el.setAttribute('steps', 'scores masked');
     await tick();
     out.props = [el.text, el.step, el.head, el.layer, el.controls, el.transpose, el.theme, el.height, el.steps];
-    out.rendered = [el.trace.tokens.map((x) => x.text).join(''), el.shadowRoot.querySelector('.ae-view section').dataset.step,
+    out.rendered = [el.trace.tokens.filter((x) => !x.special).map((x) => x.text).join(''), el.shadowRoot.querySelector('.ae-view section').dataset.step,
       [...el.shadowRoot.querySelectorAll('.steplist button')].map((b) => b.dataset.step)];
     // invalid values fall back to the defaults instead of breaking the view
     el.setAttribute('step', 'no-such-step'); el.setAttribute('controls', 'lots'); el.setAttribute('theme', 'purple'); el.setAttribute('head', '-3');
@@ -298,7 +298,7 @@ test('slides: arrow keys move slides, but inside a widget they belong to the wid
 test('iframe mode: parameters are taken literally (text=false is a sentence; transpose=false is off)', async () => {
   const page = await env.page('/embed.html?text=false&transpose=false&step=tokens');
   await allReady(page);
-  const r = await page.evaluate(() => { const el = document.querySelector('attention-explorer'); return [el.text, el.transpose, el.step, el.trace.tokens.map((t) => t.text).join('')]; });
+  const r = await page.evaluate(() => { const el = document.querySelector('attention-explorer'); return [el.text, el.transpose, el.step, el.trace.tokens.filter((t) => !t.special).map((t) => t.text).join('')]; });
   assert.deepEqual(r, ['false', false, 'tokens', 'false']);
   const layout = await page.evaluate(() => [getComputedStyle(document.body).marginTop, document.querySelector('attention-explorer').getBoundingClientRect().width, innerWidth]);
   assert.deepEqual(layout, ['0px', layout[2], layout[2]], 'the widget fills the frame’s width, no page margin');

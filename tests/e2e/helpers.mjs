@@ -99,6 +99,16 @@ export async function start({ root, headers, cache, viewport = { width: 1280, he
   };
 }
 
+/** The walkthrough's steps for a model with learned positions. */
+export const LEARNED_STEPS = ['tokens', 'embed', 'queries', 'keys', 'scores', 'scaled', 'masked', 'weights', 'values', 'mix', 'delta', 'update', 'predict'];
+
+/** The steps a model's config should get: a rotary model has Rotate between Keys and Scores. */
+export function stepsFor(config) {
+  if (config.positions?.kind !== 'rope') return LEARNED_STEPS;
+  const at = LEARNED_STEPS.indexOf('scores');
+  return [...LEARNED_STEPS.slice(0, at), 'rotate', ...LEARNED_STEPS.slice(at)];
+}
+
 /** Waits until the element (default: the first <attention-explorer>) has rendered a real trace. */
 export async function ready(page, selector = 'attention-explorer') {
   await page.waitForFunction((sel) => {

@@ -6,9 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { start, ready, ROOT } from './helpers.mjs';
-
-const STEPS = ['tokens', 'embed', 'queries', 'keys', 'scores', 'scaled', 'masked', 'weights', 'values', 'mix', 'delta', 'update', 'predict'];
+import { start, ready, ROOT, stepsFor } from './helpers.mjs';
 
 let env;
 before(async () => { env = await start(); });
@@ -18,6 +16,13 @@ async function open(hash = '', opts) {
   const page = await env.page(`/index.html${hash}`, opts);
   await ready(page);
   return page;
+}
+
+/** The steps the built-in model's config should get, checked against the element's list. */
+async function modelSteps(page) {
+  const [config, steps] = await page.evaluate(() => { const el = document.querySelector('attention-explorer'); return [el.model.config, el.steps]; });
+  assert.deepEqual(steps, stepsFor(config), 'the element offers the steps of the model’s config');
+  return steps;
 }
 
 /** Runs fn(el, shadowRoot, arg) in the page. */
@@ -46,6 +51,7 @@ test('the page renders the real trace of the default sentence', async () => {
 
 test('every step renders its view from the trace, through the step list', async () => {
   const page = await open();
+  const STEPS = await modelSteps(page);
   for (const [i, id] of STEPS.entries()) {
     await shadow(page, `.steplist button[data-step="${id}"]`).click();
     const r = await inEl(page, (el, root) => ({
@@ -115,7 +121,7 @@ test('show all steps renders every step in order', async () => {
   const page = await open();
   await shadow(page, 'input.show-all').check();
   const ids = await inEl(page, (el, root) => [...root.querySelectorAll('.ae-view section')].map((s) => s.dataset.step));
-  assert.deepEqual(ids, STEPS);
+  assert.deepEqual(ids, await modelSteps(page));
   assert.equal(await inEl(page, (el, root) => root.querySelectorAll('.ae-view .error').length), 0);
   env.assertClean(page);
 });
@@ -124,7 +130,7 @@ test('typing recomputes; examples, empty text and text longer than the context',
   const page = await open('#step=tokens');
   const box = shadow(page, 'textarea');
   await box.fill('the cat sat');
-  await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.map((t) => t.text).join('') === 'the cat sat');
+  await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.filter((t) => !t.special).map((t) => t.text).join('') === 'the cat sat');
   assert.equal(await page.evaluate(() => document.querySelector('attention-explorer').getAttribute('text')), 'the cat sat');
   await shadow(page, 'button.example >> nth=1').click();
   const t1 = await inEl(page, (el) => el.text);
@@ -327,7 +333,7 @@ test('before wasm loads, or without it, the element is never blank', async () =>
 
 test('no horizontal page overflow at 375 px, and dark mode applies', async () => {
   const page = await open('#step=weights', { viewport: { width: 375, height: 800 }, colorScheme: 'dark' });
-  for (const id of STEPS) {
+  for (const id of await modelSteps(page)) {
     await inEl(page, (el, root, id) => { el.step = id; }, id);
     await page.waitForFunction((id) => document.querySelector('attention-explorer').shadowRoot.querySelector(`section[data-step="${id}"]`), id);
     const w = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -342,6 +348,7 @@ test('accessibility: axe-core finds no serious or critical violations', async ()
   // Reduced motion: no colour transitions, so the contrast check sees the final colours after a theme switch.
   const page = await open('#step=weights', { reducedMotion: 'reduce' });
   await page.addScriptTag({ path: path.join(ROOT, 'node_modules/axe-core/axe.min.js') });
+  const STEPS = await modelSteps(page);
   // Every step at once (show all steps), in the light and the dark theme, and with an ablation on.
   for (const theme of ['light', 'dark']) {
     await inEl(page, async (el, root, th) => { el.theme = th; el.showAll = true; el.options = { scale: false }; await new Promise((r) => setTimeout(r, 30)); }, theme);

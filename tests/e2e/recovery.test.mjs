@@ -57,6 +57,8 @@ before(async () => {
 });
 after(async () => { await env.close(); fs.rmSync(tmp, { recursive: true, force: true }); });
 
+/** The name of the model in use, as a regular expression source (the built-in model's name comes from its weights). */
+const modelName = async (page) => (await page.evaluate(() => document.querySelector('attention-explorer').model.name)).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const status = (page) => page.locator('#own-status').textContent();
 const alertText = (page) => page.evaluate(() => document.querySelector('attention-explorer').shadowRoot.querySelector('[role="alert"]')?.textContent ?? '');
 
@@ -86,10 +88,11 @@ async function armTrap(page, method) {
 test('a trap while analysing: a fresh instance with the built-in model, the input that trapped is not rerun, the status is truthful', { timeout: 120000 }, async () => {
   const page = await env.page('/index.html');
   await ready(page);
+  const builtin = await modelName(page);
   await armTrap(page, 'analyze');
   await page.evaluate(() => { document.querySelector('attention-explorer').text = 'the dog barked at the moon'; });
   await page.waitForFunction(() => /restarted from a fresh copy/.test(document.getElementById('own-status').textContent));
-  assert.match(await status(page), /^The engine crashed \(RuntimeError: unreachable\) and was restarted from a fresh copy with the built-in model \(attention-explorer tiny-2L\)\.$/);
+  assert.match(await status(page), new RegExp(`^The engine crashed \\(RuntimeError: unreachable\\) and was restarted from a fresh copy with the built-in model \\(${builtin}\\)\\.$`));
   // the widget re-analysed on the fresh instance, which refuses to rerun what trapped
   await page.waitForFunction(() => /crashed the engine before/.test(document.querySelector('attention-explorer').shadowRoot.querySelector('[role="alert"]')?.textContent ?? ''));
   assert.match(await alertText(page), /this input crashed the engine before \(RuntimeError: unreachable\); the engine was restarted, so the same input is not run again/);
@@ -97,7 +100,7 @@ test('a trap while analysing: a fresh instance with the built-in model, the inpu
   assert.deepEqual(fresh, { newExplorer: true, newClass: true, sameEngine: true }, 'a new instance (a new glue module), the same Engine object');
   // another text works on the fresh instance
   await page.evaluate(() => { document.querySelector('attention-explorer').text = 'a fresh sentence'; });
-  await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.map((t) => t.text).join('') === 'a fresh sentence');
+  await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.filter((t) => !t.special).map((t) => t.text).join('') === 'a fresh sentence');
   await page.click('#own-reset');
   await page.waitForFunction(() => document.getElementById('own-status').textContent === 'Back to the built-in model.');
   await ready(page);
@@ -126,6 +129,7 @@ test('a trap while loading a model: restarted with the model loaded before, and 
 test('a trap outside the engine leaves the Explorer borrowed: going back to the built-in model restarts instead of failing', { timeout: 120000 }, async () => {
   const page = await env.page('/index.html');
   await ready(page);
+  const builtin = await modelName(page);
   await armTrap(page, 'analyze');
   // the trap happens in a call engine.js does not make: it learns of it from wasm-bindgen's refusal to
   // free the Explorer that the trap left borrowed
@@ -133,9 +137,9 @@ test('a trap outside the engine leaves the Explorer borrowed: going back to the 
   assert.equal(direct, 'RuntimeError: unreachable');
   await page.click('#own-reset');
   await page.waitForFunction(() => /restarted from a fresh copy/.test(document.getElementById('own-status').textContent));
-  assert.match(await status(page), /^The engine crashed while releasing the previous model \(Error: (attempted to take ownership of Rust value while it was borrowed|recursive use of an object[^)]*)\) and was restarted from a fresh copy with the built-in model \(attention-explorer tiny-2L\)\.$/);
+  assert.match(await status(page), new RegExp(`^The engine crashed while releasing the previous model \\(Error: (attempted to take ownership of Rust value while it was borrowed|recursive use of an object[^)]*)\\) and was restarted from a fresh copy with the built-in model \\(${builtin}\\)\\.$`));
   await page.evaluate(() => { document.querySelector('attention-explorer').text = 'after the restart'; });
-  await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.map((t) => t.text).join('') === 'after the restart');
+  await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.filter((t) => !t.special).map((t) => t.text).join('') === 'after the restart');
   const classified = await page.evaluate(async () => {
     const { isTrap } = await import('/engine.js');
     return [new WebAssembly.RuntimeError('unreachable'), new RangeError('Array buffer allocation failed'), 'a string',
@@ -183,7 +187,7 @@ test('the model whose T·T wrapped u32: a 21,846-character text is analysed with
   await page.click('#own-reset');
   await page.waitForFunction(() => document.getElementById('own-status').textContent === 'Back to the built-in model.');
   await page.evaluate(() => { document.querySelector('attention-explorer').text = 'still working'; });
-  await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.map((t) => t.text).join('') === 'still working');
+  await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.filter((t) => !t.special).map((t) => t.text).join('') === 'still working');
   env.assertClean(page);
 });
 
@@ -239,7 +243,7 @@ test('the single file (dist) restarts from a fresh copy of its inlined glue', { 
     });
     await page.waitForFunction(() => /crashed the engine before/.test(document.querySelector('attention-explorer').shadowRoot.querySelector('[role="alert"]')?.textContent ?? ''));
     await page.evaluate(() => { document.querySelector('attention-explorer').text = 'a fresh start'; });
-    await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.map((t) => t.text).join('') === 'a fresh start');
+    await page.waitForFunction(() => document.querySelector('attention-explorer').trace?.tokens.filter((t) => !t.special).map((t) => t.text).join('') === 'a fresh start');
     const r = await page.evaluate(() => {
       const engine = document.querySelector('attention-explorer')._engine;
       return { fresh: engine.explorer !== window.__old, status: engine.status };

@@ -10,10 +10,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { start, ready, WWW } from './helpers.mjs';
+import { start, ready, WWW, stepsFor } from './helpers.mjs';
 
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'";
-const STEPS = ['tokens', 'embed', 'queries', 'keys', 'scores', 'scaled', 'masked', 'weights', 'values', 'mix', 'delta', 'update', 'predict'];
 const PAYLOAD = '<img src=x onerror="window.__pwned=1"></script><script>window.__pwned=2</script> javascript:window.__pwned=3';
 
 // ----- (1) the source scan --------------------------------------------------------------------------------
@@ -134,7 +133,7 @@ test('the walkthrough page under the strict policy: every step and control, host
   assert.equal(await inEl(page, (el) => el.text), PAYLOAD);
   const box = shadow(page, 'textarea');
   await box.fill(`${PAYLOAD} the river bank`);
-  for (const step of STEPS) {
+  for (const step of stepsFor(await inEl(page, (el) => el.model.config))) {
     await shadow(page, `.steplist button[data-step="${step}"]`).click();
     await settle(page);
     // hover whatever the view offers: a cell of a grid, a token chip, a strip

@@ -1,8 +1,8 @@
 // A model with rotary positions and a start token on the page (the tiny rotary fixture, loaded through
 // "Load your own model"): the Rotate step is offered between Keys and Scores and only for it, the
 // embedding step shows no position table and no "+ P", the tokens step shows the start token and says
-// what it is; back on the built-in (learned-position) model everything is as before. Fails on any page
-// or console error.
+// what it is; the learned-position fixture (model.safetensors) gets none of that; back on the built-in
+// model the steps follow its own config (rotary since model v2). Fails on any page or console error.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +11,16 @@ import { start, ready, ROOT } from './helpers.mjs';
 
 const TINY = path.join(ROOT, 'tests/fixtures/tiny');
 const NAME = 'attention-explorer tiny-2L rotary test model';
+const LEARNED = 'attention-explorer tiny-2L test model';
+
+/** Loads tests/fixtures/tiny/<weights> with the tiny tokenizer through "Load your own model". */
+async function loadOwn(page, weights, name) {
+  await page.setInputFiles('#own-weights', path.join(TINY, weights));
+  await page.setInputFiles('#own-tokenizer', path.join(TINY, 'tokenizer.json'));
+  await page.click('#own-load');
+  await page.waitForFunction((n) => document.querySelector('attention-explorer').shadowRoot.querySelector('.credit').textContent.includes(n), name);
+  await ready(page);
+}
 
 let env;
 before(async () => { env = await start(); });
@@ -35,15 +45,12 @@ const show = (page, id) => page.evaluate(async (step) => {
 test('a rotary model gets the Rotate step, an embedding without P and a visible start token', { timeout: 120000 }, async () => {
   const page = await env.page('/index.html#text=the%20fox%2C%20the%20fox&step=tokens');
   await ready(page);
+  await loadOwn(page, 'model.safetensors', LEARNED);
   const before = await show(page, 'embed');
-  assert.ok(!before.steps.includes('rotate'), 'the built-in model has learned positions: no Rotate step');
+  assert.ok(!before.steps.includes('rotate'), 'the learned-position fixture: no Rotate step');
   assert.equal(before.math, 'E = W_E[ids] + P');
 
-  await page.setInputFiles('#own-weights', path.join(TINY, 'rope.safetensors'));
-  await page.setInputFiles('#own-tokenizer', path.join(TINY, 'tokenizer.json'));
-  await page.click('#own-load');
-  await page.waitForFunction((name) => document.querySelector('attention-explorer').shadowRoot.querySelector('.credit').textContent.includes(name), NAME);
-  await ready(page);
+  await loadOwn(page, 'rope.safetensors', NAME);
 
   const rotate = await show(page, 'rotate');
   const at = rotate.steps.indexOf('rotate');
@@ -70,7 +77,8 @@ test('a rotary model gets the Rotate step, an embedding without P and a visible 
   await page.waitForFunction((name) => !document.querySelector('attention-explorer').shadowRoot.querySelector('.credit').textContent.includes(name), NAME);
   await ready(page);
   const back = await show(page, 'embed');
-  assert.ok(!back.steps.includes('rotate'));
-  assert.equal(back.math, 'E = W_E[ids] + P');
+  const rotary = await page.evaluate(() => document.querySelector('attention-explorer').model.config.positions?.kind === 'rope');
+  assert.equal(back.steps.includes('rotate'), rotary, 'the built-in model has the Rotate step exactly when its positions are rotary');
+  assert.equal(back.math, rotary ? 'E = W_E[ids]' : 'E = W_E[ids] + P');
   env.assertClean(page);
 });
