@@ -1,6 +1,7 @@
-//! Chooses the model compiled into the binary (feature `builtin-model`): `model/` when the trained model
-//! is there. Until it lands, the tiny seeded test model stands in, and the build says so. The model's
-//! head profile (`heads.json` beside it) is compiled in too when it exists: cfg `builtin_heads`.
+//! Chooses the model compiled into the binary (feature `builtin-model`): the shipped model in `model/`
+//! (committed). In a checkout without it (a trimmed copy, say) the tiny seeded test model stands in, and
+//! the build says so. The model's head profile (`heads.json` beside it) is compiled in too when it
+//! exists: cfg `builtin_heads`.
 use std::path::Path;
 
 fn main() {
