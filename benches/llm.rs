@@ -55,7 +55,8 @@ fn main() {
     }
     if full {
         let file = concat!(env!("CARGO_MANIFEST_DIR"), "/target/bench.json");
-        let mut all: serde_json::Value = std::fs::read_to_string(file).ok().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_else(|| serde_json::json!({}));
+        let mut all: serde_json::Value =
+            std::fs::read_to_string(file).ok().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_else(|| serde_json::json!({}));
         all["llm_native_load_ms"] = serde_json::json!((load_ms * 10.0).round() / 10.0);
         all["llm_native_analyze"] = serde_json::Value::Array(rows);
         std::fs::write(file, serde_json::to_string_pretty(&all).expect("json") + "\n").expect("write target/bench.json");

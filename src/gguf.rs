@@ -44,16 +44,27 @@ pub const MAX_DIMS: u32 = 4;
 pub enum GgufError {
     /// The file ends before something it declares: `inside` names what, `needed` is the file length
     /// it would take (u64::MAX: more than 2⁶⁴).
-    Truncated { len: u64, inside: String, needed: u64 },
+    Truncated {
+        len: u64,
+        inside: String,
+        needed: u64,
+    },
     /// The first four bytes are not `GGUF`.
-    Magic { found: Vec<u8> },
-    Version { found: u32 },
+    Magic {
+        found: Vec<u8>,
+    },
+    Version {
+        found: u32,
+    },
     /// A count or size that cannot be right for a file of this length, or that overflows.
     Absurd(String),
     /// A well-formed file can never look like this (bad UTF-8, a duplicate key, misaligned data, …).
     Malformed(String),
     /// A tensor type this crate cannot read (ggml type id and its name, when it has one).
-    TensorType { tensor: String, id: u32 },
+    TensorType {
+        tensor: String,
+        id: u32,
+    },
     /// Well-formed, but not something this crate supports (an architecture, a tokenizer, …).
     Unsupported(String),
     /// The file is GGUF, but not a usable model: a key or tensor missing or of the wrong shape.
@@ -99,9 +110,9 @@ impl std::error::Error for GgufError {}
 /// The ggml name of a type id, for messages (ids as in ggml.h; removed ids have no name).
 pub fn ggml_type_name(id: u32) -> Option<&'static str> {
     const NAMES: [&str; 40] = [
-        "F32", "F16", "Q4_0", "Q4_1", "", "", "Q5_0", "Q5_1", "Q8_0", "Q8_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K",
-        "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S", "IQ2_S", "IQ4_XS", "I8", "I16", "I32", "I64", "F64",
-        "IQ1_M", "BF16", "", "", "", "TQ1_0", "TQ2_0", "", "", "", "MXFP4",
+        "F32", "F16", "Q4_0", "Q4_1", "", "", "Q5_0", "Q5_1", "Q8_0", "Q8_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K", "IQ2_XXS",
+        "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S", "IQ2_S", "IQ4_XS", "I8", "I16", "I32", "I64", "F64", "IQ1_M", "BF16", "", "", "",
+        "TQ1_0", "TQ2_0", "", "", "", "MXFP4",
     ];
     NAMES.get(id as usize).copied().filter(|n| !n.is_empty())
 }
@@ -175,7 +186,9 @@ impl<'a> Tensor<'a> {
         let bytes = self.data.get(r.checked_mul(row_bytes)?..r.checked_add(1)?.checked_mul(row_bytes)?)?;
         let mut out = vec![0.0; self.cols()];
         match self.ty {
-            TensorType::F32 => out.iter_mut().zip(bytes.chunks_exact(4)).for_each(|(v, b)| *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            TensorType::F32 => {
+                out.iter_mut().zip(bytes.chunks_exact(4)).for_each(|(v, b)| *v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            }
             TensorType::F16 => out.iter_mut().zip(bytes.chunks_exact(2)).for_each(|(v, b)| *v = quant::f16_at(b, 0)),
             TensorType::Quant(q) => quant::dequantize_row(q, bytes, &mut out),
         }
@@ -266,7 +279,8 @@ impl<'a> Gguf<'a> {
         };
         r.check_count(tensor_count, 8 + 4 + 4 + 8, "tensors")?;
         let table = read_tensor_table(&mut r, tensor_count, alignment)?;
-        let data_offset = (r.pos as u64).checked_next_multiple_of(alignment).ok_or_else(|| GgufError::Absurd("the data offset overflows".into()))?;
+        let data_offset =
+            (r.pos as u64).checked_next_multiple_of(alignment).ok_or_else(|| GgufError::Absurd("the data offset overflows".into()))?;
         let tensors = place_tensors(bytes, table, data_offset)?;
         Ok(Gguf { version, metadata, tensors, alignment, data_offset: data_offset.min(bytes.len() as u64) as usize })
     }
@@ -311,7 +325,9 @@ fn read_tensor_table<'a>(r: &mut Cursor<'a>, count: u64, alignment: u64) -> Resu
             return Err(GgufError::Malformed(format!("tensor {name} appears twice in the tensor table")));
         }
         if offset % alignment != 0 {
-            return Err(GgufError::Malformed(format!("tensor {name} starts at data offset {offset}, which is not a multiple of the alignment {alignment}")));
+            return Err(GgufError::Malformed(format!(
+                "tensor {name} starts at data offset {offset}, which is not a multiple of the alignment {alignment}"
+            )));
         }
         let (per_block, block_bytes) = ty.block();
         let cols = dims.first().copied().unwrap_or(1);
@@ -323,8 +339,10 @@ fn read_tensor_table<'a>(r: &mut Cursor<'a>, count: u64, alignment: u64) -> Resu
         }
         // The product of the dimensions (zeros counted as 1) must fit usize, so that every
         // dimension and every product of them does, even for an empty tensor.
-        let absurd = || GgufError::Absurd(format!("tensor {name} has shape {dims:?}, whose element count does not fit in {} bits", usize::BITS));
-        let extent = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d.max(1))).filter(|&e| usize::try_from(e).is_ok()).ok_or_else(absurd)?;
+        let absurd =
+            || GgufError::Absurd(format!("tensor {name} has shape {dims:?}, whose element count does not fit in {} bits", usize::BITS));
+        let extent =
+            dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d.max(1))).filter(|&e| usize::try_from(e).is_ok()).ok_or_else(absurd)?;
         let elements = if dims.contains(&0) { 0 } else { extent };
         let size = (elements / per_block).checked_mul(block_bytes).ok_or_else(absurd)?;
         let shape = dims.iter().map(|&d| d as usize).collect(); // each ≤ extent, which fits
@@ -410,7 +428,8 @@ impl<'a> Cursor<'a> {
         let n = self.u64(inside)?;
         let at = self.pos;
         let b = self.take(n, inside)?;
-        std::str::from_utf8(b).map_err(|e| GgufError::Malformed(format!("{} is not UTF-8: invalid byte at file offset {}", inside(), at + e.valid_up_to())))
+        std::str::from_utf8(b)
+            .map_err(|e| GgufError::Malformed(format!("{} is not UTF-8: invalid byte at file offset {}", inside(), at + e.valid_up_to())))
     }
 
     /// Err unless `count` items of at least `min_bytes` each fit in the rest of the file.

@@ -118,7 +118,10 @@ impl HeadProfile {
         let measured_on = json.get("measured_on").map(|v| text(Some(v), "measured_on")).transpose()?;
         let mut rules = Vec::new();
         for (i, r) in array(json.get("rules"), "rules")?.iter().enumerate() {
-            rules.push(NameRule { name: name(r.get("name"), &format!("rules[{i}].name"))?, when: text(r.get("when"), &format!("rules[{i}].when"))? });
+            rules.push(NameRule {
+                name: name(r.get("name"), &format!("rules[{i}].name"))?,
+                when: text(r.get("when"), &format!("rules[{i}].when"))?,
+            });
         }
         let (n_layers, n_heads) = (config.n_layers, config.n_heads);
         let trained_by_auxiliary_loss = match json.get("trained_by_auxiliary_loss") {

@@ -29,18 +29,9 @@ impl Json {
     pub fn parse(bytes: &[u8]) -> Result<Json, String> {
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
-            Err(e) => {
-                return Err(format!(
-                    "at byte {}: expected UTF-8 text, found an invalid byte",
-                    e.valid_up_to()
-                ))
-            }
+            Err(e) => return Err(format!("at byte {}: expected UTF-8 text, found an invalid byte", e.valid_up_to())),
         };
-        let mut p = Parser {
-            s: text.as_bytes(),
-            i: 0,
-            text,
-        };
+        let mut p = Parser { s: text.as_bytes(), i: 0, text };
         let value = p.value(0)?;
         p.skip_space();
         if p.i < p.s.len() {
@@ -84,8 +75,7 @@ impl Json {
         if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        text.bytes()
-            .try_fold(0u64, |acc, d| acc.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+        text.bytes().try_fold(0u64, |acc, d| acc.checked_mul(10)?.checked_add(u64::from(d - b'0')))
     }
 
     /// The number as f64, from its first 19 significant digits times a power of ten: correctly
@@ -117,9 +107,7 @@ impl Json {
                 if digits.is_empty() || !digits.bytes().all(|d| d.is_ascii_digit()) {
                     return None;
                 }
-                let magnitude = digits
-                    .bytes()
-                    .try_fold(0i64, |acc, d| acc.checked_mul(10)?.checked_add(i64::from(d - b'0')));
+                let magnitude = digits.bytes().try_fold(0i64, |acc, d| acc.checked_mul(10)?.checked_add(i64::from(d - b'0')));
                 sign * magnitude.unwrap_or(100_000).min(100_000)
             }
         };
@@ -218,10 +206,9 @@ impl Parser<'_> {
     fn value(&mut self, depth: usize) -> Result<Json, String> {
         self.skip_space();
         match self.s.get(self.i) {
-            Some(b'{') | Some(b'[') if depth >= MAX_DEPTH => Err(format!(
-                "at byte {}: expected at most {MAX_DEPTH} levels of nesting, found more",
-                self.i
-            )),
+            Some(b'{') | Some(b'[') if depth >= MAX_DEPTH => {
+                Err(format!("at byte {}: expected at most {MAX_DEPTH} levels of nesting, found more", self.i))
+            }
             Some(b'{') => self.object(depth),
             Some(b'[') => self.array(depth),
             Some(b'"') => self.string().map(Json::String),
@@ -388,10 +375,7 @@ impl Parser<'_> {
                                 self.i += 2;
                                 let low = self.hex4()?;
                                 if !(0xDC00..0xE000).contains(&low) {
-                                    return Err(format!(
-                                        "at byte {}: expected a low surrogate, found \\u{low:04X}",
-                                        self.i - 6
-                                    ));
+                                    return Err(format!("at byte {}: expected a low surrogate, found \\u{low:04X}", self.i - 6));
                                 }
                                 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
                             } else {
@@ -426,15 +410,9 @@ mod tests {
 
     #[test]
     fn parses_the_grammar() {
-        let v = Json::parse(
-            br#" {"a": [1, -2.5e3, true, false, null], "b": "x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00", "a": {}} "#,
-        )
-        .expect("valid");
-        assert_eq!(
-            v.get("a"),
-            Some(&Json::Object(vec![])),
-            "the last duplicate wins in get"
-        );
+        let v =
+            Json::parse(br#" {"a": [1, -2.5e3, true, false, null], "b": "x\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00", "a": {}} "#).expect("valid");
+        assert_eq!(v.get("a"), Some(&Json::Object(vec![])), "the last duplicate wins in get");
         assert_eq!(v.as_object().map(<[_]>::len), Some(3));
         assert_eq!(v.get("b").and_then(Json::as_str), Some("x\"\\/\u{8}\u{c}\n\r\té😀"));
         let first = &v.as_object().expect("object")[0].1;
@@ -451,12 +429,7 @@ mod tests {
         assert_eq!(n("1e-05").as_f64().map(|x| x as f32), Some(1e-5f32));
         assert_eq!(n("0.000001").as_f64(), Some(1e-6));
         assert_eq!(n("-0.5").as_f64(), Some(-0.5));
-        assert_eq!(
-            n("123456789012345678901234567890")
-                .as_f64()
-                .map(|x| (x / 1.234_567_890_123_456_7e29 - 1.0).abs() < 1e-15),
-            Some(true)
-        );
+        assert_eq!(n("123456789012345678901234567890").as_f64().map(|x| (x / 1.234_567_890_123_456_7e29 - 1.0).abs() < 1e-15), Some(true));
         assert_eq!(n("18446744073709551615").as_u64(), Some(u64::MAX));
         assert_eq!(n("18446744073709551616").as_u64(), None);
         assert_eq!(n("1e999").as_f64(), Some(f64::INFINITY));
@@ -487,9 +460,7 @@ mod tests {
             assert!(message.contains(part), "{:?}: {message}", String::from_utf8_lossy(text));
         }
         let deep = "[".repeat(MAX_DEPTH + 1);
-        assert!(Json::parse(deep.as_bytes())
-            .expect_err("too deep")
-            .contains("levels of nesting"));
+        assert!(Json::parse(deep.as_bytes()).expect_err("too deep").contains("levels of nesting"));
         let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert!(Json::parse(ok.as_bytes()).is_ok());
     }
@@ -497,9 +468,6 @@ mod tests {
     #[test]
     fn quotes_for_messages() {
         assert_eq!(quote("a\"b\\c\nd\u{0}"), "\"a\\\"b\\\\c\\nd\\u{0}\"");
-        assert_eq!(
-            Json::parse(br#"{"type": "NFC"}"#).map(|v| v.describe()),
-            Ok("NFC".to_string())
-        );
+        assert_eq!(Json::parse(br#"{"type": "NFC"}"#).map(|v| v.describe()), Ok("NFC".to_string()));
     }
 }

@@ -85,9 +85,15 @@ pub enum LoadError {
     Weights(String),
     Tokenizer(String),
     /// The tokenizer's ids do not fit the weights' vocabulary.
-    Mismatch { tokenizer_vocab: usize, model_vocab: usize },
+    Mismatch {
+        tokenizer_vocab: usize,
+        model_vocab: usize,
+    },
     /// The weights' start token is not a token of the tokenizer.
-    StartToken { bos_id: u32, tokenizer_vocab: usize },
+    StartToken {
+        bos_id: u32,
+        tokenizer_vocab: usize,
+    },
     /// The head profile does not describe this model.
     Heads(String),
     /// The crate was built without the `builtin-model` feature.
@@ -133,9 +139,9 @@ impl Engine {
         // Finite but huge values overflow in the forward pass: refuse such a model now, not on every analysis.
         const PROBE: &str = "The cat sat on the mat.";
         match engine.analyze(PROBE, &Options::default()) {
-            Err(AnalyzeError::Overflow(m)) => Err(LoadError::Weights(format!(
-                "expected values that 32-bit floats can compute with, found {m} when analysing {PROBE:?}"
-            ))),
+            Err(AnalyzeError::Overflow(m)) => {
+                Err(LoadError::Weights(format!("expected values that 32-bit floats can compute with, found {m} when analysing {PROBE:?}")))
+            }
             _ => Ok(engine),
         }
     }
@@ -277,7 +283,6 @@ impl Engine {
         }
         Ok(Comparison { positions, stages })
     }
-
 
     /// The most tokens one analysis reads: the context, or fewer if the work budget says so.
     pub fn max_tokens(&self) -> usize {

@@ -56,15 +56,15 @@ impl Linear {
 /// One layer's weights.
 #[derive(Clone, Debug)]
 pub struct LlamaLayer {
-    pub attn_norm: Vec<f32>,  // (D)
-    pub attn_q: Linear,       // (H·Dh, D)
-    pub attn_k: Linear,       // (G·Dh, D)
-    pub attn_v: Linear,       // (G·Dh, D)
-    pub attn_output: Linear,  // (D, H·Dh)
-    pub ffn_norm: Vec<f32>,   // (D)
-    pub ffn_gate: Linear,     // (F, D)
-    pub ffn_up: Linear,       // (F, D)
-    pub ffn_down: Linear,     // (D, F)
+    pub attn_norm: Vec<f32>, // (D)
+    pub attn_q: Linear,      // (H·Dh, D)
+    pub attn_k: Linear,      // (G·Dh, D)
+    pub attn_v: Linear,      // (G·Dh, D)
+    pub attn_output: Linear, // (D, H·Dh)
+    pub ffn_norm: Vec<f32>,  // (D)
+    pub ffn_gate: Linear,    // (F, D)
+    pub ffn_up: Linear,      // (F, D)
+    pub ffn_down: Linear,    // (D, F)
 }
 
 /// A loaded Llama-family model. Shapes: T tokens, D = d_model, H = n_heads, G = n_kv_heads,
@@ -76,16 +76,20 @@ pub struct Llama {
     pub config: LlamaConfig,
     /// The GGUF file's bytes: the quantised matrices are ranges of it.
     file: Vec<u8>,
-    pub token_embd: Linear,       // (V, D)
+    pub token_embd: Linear, // (V, D)
     pub layers: Vec<LlamaLayer>,
-    pub output_norm: Vec<f32>,    // (D)
+    pub output_norm: Vec<f32>, // (D)
     /// None: the output is tied to `token_embd`.
-    pub output: Option<Linear>,   // (V, D)
+    pub output: Option<Linear>, // (V, D)
 }
 
 impl std::fmt::Debug for Llama {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Llama").field("name", &self.name).field("config", &self.config).field("file_bytes", &self.file.len()).finish_non_exhaustive()
+        f.debug_struct("Llama")
+            .field("name", &self.name)
+            .field("config", &self.config)
+            .field("file_bytes", &self.file.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -104,7 +108,7 @@ pub struct LlamaLayerTrace {
     pub delta: Matrix,   // (T, D)  concat_h(mixed_h) · W_Oᵀ, a switched-off head's mixed counted as 0
     pub updated: Matrix, // (T, D)  E + ΔE
     pub mlp: SwigluTrace,
-    pub output: Matrix,  // (T, D)  updated + mlp.out
+    pub output: Matrix, // (T, D)  updated + mlp.out
 }
 
 /// The SwiGLU MLP of one layer.
@@ -228,9 +232,8 @@ impl Llama {
         let rotated_keys: Vec<Matrix> = keys.iter().map(|k| rotary.rotate(k)).collect();
 
         // scores … mixed per query head h, with the keys and values of its key/value head
-        let heads: Vec<Attention> = (0..h_count)
-            .map(|h| attend(&rotated_queries[h], &rotated_keys[c.kv_head(h)], &values[c.kv_head(h)], o))
-            .collect();
+        let heads: Vec<Attention> =
+            (0..h_count).map(|h| attend(&rotated_queries[h], &rotated_keys[c.kv_head(h)], &values[c.kv_head(h)], o)).collect();
 
         // delta (T,D) = concat_h(mixed_h) (T,H·Dh) · W_Oᵀ; a switched-off head contributes nothing
         let enabled: Vec<bool> = (0..h_count).map(|h| !o.disabled_heads.contains(&(l, h))).collect();

@@ -16,14 +16,14 @@ pub use gallery::{HeadSummary, THUMBNAIL};
 pub use view::{View, STEPS};
 
 use crate::budget;
+use crate::config::{Config, Positions};
 use crate::gguf::llama::{self as gguf_llama, TokenizerData};
 use crate::heads::HeadProfile;
 use crate::llama::{Llama, LlamaTrace};
-use crate::config::{Config, Positions};
+use crate::message::{self, float_text};
 use crate::model::{top_indices, AnalyzeError};
 use crate::tokenizer::{Token, Tokenizer};
 use crate::trace::{record_cut, Candidate, Matrix, Options, Prediction, TokenInfo};
-use crate::message::{self, float_text};
 use crate::{text_tail, utf16_spans, LoadError, MAX_TEXT_UNITS};
 
 /// The largest GGUF file accepted: 1 GiB (wasm32 addresses 4 GiB; the file stays in memory beside
@@ -196,10 +196,17 @@ impl Llm {
         let tokens: Vec<TokenInfo> = ids
             .iter()
             .zip(spans)
-            .map(|(&id, (start, end))| TokenInfo { id, text: self.tokenizer.token_display(id), start, end, special: self.tokenizer.is_added(id) })
+            .map(|(&id, (start, end))| TokenInfo {
+                id,
+                text: self.tokenizer.token_display(id),
+                start,
+                end,
+                special: self.tokenizer.is_added(id),
+            })
             .collect();
 
-        let cost = budget::llama_cost(&self.model.config, t as u64).ok_or_else(|| AnalyzeError::Budget(budget::llama_over_budget(&self.model.config, t)))?;
+        let cost = budget::llama_cost(&self.model.config, t as u64)
+            .ok_or_else(|| AnalyzeError::Budget(budget::llama_over_budget(&self.model.config, t)))?;
         self.last = None;
         reserve(cost.peak_bytes, t)?;
         let trace = self.model.forward(&ids, &options);
@@ -271,7 +278,12 @@ fn check_finite(trace: &LlamaTrace, predict: &Prediction) -> Result<(), AnalyzeE
     for (l, layer) in trace.layers.iter().enumerate() {
         for (h, head) in layer.heads.iter().enumerate() {
             if let Some(v) = bad(&head.weights) {
-                return Err(AnalyzeError::Overflow(format!("{} in the attention weights of layer {}, head {}", float_text(v), l + 1, h + 1)));
+                return Err(AnalyzeError::Overflow(format!(
+                    "{} in the attention weights of layer {}, head {}",
+                    float_text(v),
+                    l + 1,
+                    h + 1
+                )));
             }
         }
         if let Some(v) = bad(&layer.output) {

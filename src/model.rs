@@ -63,9 +63,9 @@ pub struct Model {
 /// The intermediates of the forward pass proper (before the prediction).
 #[derive(Clone, Debug)]
 pub struct Forward {
-    pub token_embeddings: Matrix,    // (T, D)
+    pub token_embeddings: Matrix,            // (T, D)
     pub position_embeddings: Option<Matrix>, // (T, D); None with rotary positions
-    pub embeddings: Matrix,          // (T, D)
+    pub embeddings: Matrix,                  // (T, D)
     pub layers: Vec<LayerTrace>,
 }
 
@@ -122,11 +122,8 @@ impl Model {
         let d = weights.config.d_model;
         let projection = principal_axes(&weights.tok_emb, weights.config.vocab_size, d);
         let mean = &projection.mean;
-        let tok_norms = weights
-            .tok_emb
-            .chunks_exact(d)
-            .map(|r| r.iter().zip(mean).map(|(x, m)| (x - m) * (x - m)).sum::<f32>().sqrt())
-            .collect();
+        let tok_norms =
+            weights.tok_emb.chunks_exact(d).map(|r| r.iter().zip(mean).map(|(x, m)| (x - m) * (x - m)).sum::<f32>().sqrt()).collect();
         Model { weights, projection, tok_norms }
     }
 
@@ -344,13 +341,8 @@ impl Model {
                 kernels::matmul_bt(xr, &self.weights.tok_emb, row, 1, d, vocab);
                 let shift: f32 = xr.iter().zip(mean).map(|(a, b)| a * b).sum();
                 let xn = xr.iter().map(|v| v * v).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
-                row.iter_mut()
-                    .zip(&self.tok_norms)
-                    .for_each(|(s, tn)| *s = (*s - shift) / (xn * tn.max(f32::MIN_POSITIVE)));
-                top_indices(row, n)
-                    .into_iter()
-                    .map(|i| Neighbour { id: i as u32, text: String::new(), similarity: row[i] })
-                    .collect()
+                row.iter_mut().zip(&self.tok_norms).for_each(|(s, tn)| *s = (*s - shift) / (xn * tn.max(f32::MIN_POSITIVE)));
+                top_indices(row, n).into_iter().map(|i| Neighbour { id: i as u32, text: String::new(), similarity: row[i] }).collect()
             })
             .collect()
     }
@@ -415,10 +407,8 @@ impl Rotary {
     pub fn new(base: f32, t: usize, dh: usize) -> Rotary {
         // θ_i / t = base^(−2i/Dh): pair 0 turns by 1 radian per position, the last pair the slowest
         let speeds: Vec<f64> = (0..dh / 2).map(|i| f64::from(base).powf(-2.0 * i as f64 / dh as f64)).collect();
-        let cos_sin = (0..t)
-            .flat_map(|pos| speeds.iter().map(move |speed| (pos as f64 * speed).sin_cos()))
-            .map(|(sin, cos)| (cos, sin))
-            .collect();
+        let cos_sin =
+            (0..t).flat_map(|pos| speeds.iter().map(move |speed| (pos as f64 * speed).sin_cos())).map(|(sin, cos)| (cos, sin)).collect();
         Rotary { pairs: dh / 2, cos_sin }
     }
 
@@ -534,7 +524,12 @@ fn check_finite(layers: &[LayerTrace], predict: &Prediction) -> Result<(), Analy
     for (l, layer) in layers.iter().enumerate() {
         for (h, head) in layer.heads.iter().enumerate() {
             if let Some(v) = bad(&head.weights.data) {
-                return Err(AnalyzeError::Overflow(format!("{} in the attention weights of layer {}, head {}", float_text(v), l + 1, h + 1)));
+                return Err(AnalyzeError::Overflow(format!(
+                    "{} in the attention weights of layer {}, head {}",
+                    float_text(v),
+                    l + 1,
+                    h + 1
+                )));
             }
         }
         if let Some(v) = bad(&layer.output.data) {

@@ -106,13 +106,7 @@ pub fn from_value(v: &Value, c: &Config) -> Result<Options, AnalyzeError> {
     let members = match v {
         Value::Undefined | Value::Null => return Ok(o),
         Value::Object(members) => members,
-        other => {
-            return Err(bad(format!(
-                "expected an object with any of {}, found {}",
-                NAMES.join(", "),
-                other.describe()
-            )))
-        }
+        other => return Err(bad(format!("expected an object with any of {}, found {}", NAMES.join(", "), other.describe()))),
     };
     let layers = format!("below {} (the model's layers)", c.n_layers);
     let heads = format!("below {} (the model's heads)", c.n_heads);
@@ -134,10 +128,7 @@ pub fn from_value(v: &Value, c: &Config) -> Result<Options, AnalyzeError> {
             }
             "disabled_heads" => {
                 let Value::Array(pairs) = value else {
-                    return Err(bad(format!(
-                        "`disabled_heads` must be an array of [layer, head] pairs, found {}",
-                        value.describe()
-                    )));
+                    return Err(bad(format!("`disabled_heads` must be an array of [layer, head] pairs, found {}", value.describe())));
                 };
                 o.disabled_heads = Vec::with_capacity(pairs.len());
                 for (i, pair) in pairs.iter().enumerate() {
@@ -187,10 +178,7 @@ impl Options {
     pub fn check(&self, c: &Config) -> Result<(), AnalyzeError> {
         let t = f64::from(self.temperature);
         if !(MIN_TEMPERATURE as f32..=MAX_TEMPERATURE as f32).contains(&self.temperature) {
-            return Err(bad(format!(
-                "`temperature` must be a number {TEMPERATURE_RANGE}, found {}",
-                number_text(t)
-            )));
+            return Err(bad(format!("`temperature` must be a number {TEMPERATURE_RANGE}, found {}", number_text(t))));
         }
         if self.top_k > MAX_TOP_K {
             return Err(bad(format!("`top_k` must be a whole number from 0 to {MAX_TOP_K}, found {}", self.top_k)));
@@ -202,10 +190,7 @@ impl Options {
             )));
         }
         if let Some(p) = self.predict_position.filter(|&p| p >= c.context) {
-            return Err(bad(format!(
-                "`predict_position` must be a token index below {} (the context), found {p}",
-                c.context
-            )));
+            return Err(bad(format!("`predict_position` must be a token index below {} (the context), found {p}", c.context)));
         }
         Ok(())
     }

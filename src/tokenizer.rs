@@ -135,11 +135,7 @@ impl Tokenizer {
 
     /// The id of the token whose bytes are exactly `piece` (`id_of(" fox")`), added tokens included.
     pub fn id_of(&self, piece: &str) -> Option<u32> {
-        self.added
-            .iter()
-            .find(|(content, _)| content == piece)
-            .map(|&(_, id)| id)
-            .or_else(|| self.ids.get(piece.as_bytes()).copied())
+        self.added.iter().find(|(content, _)| content == piece).map(|&(_, id)| id).or_else(|| self.ids.get(piece.as_bytes()).copied())
     }
 
     /// Whether `id` is an added (special) token such as `<|endoftext|>`, not a piece of text.
@@ -213,11 +209,7 @@ impl Tokenizer {
         let mut at = 0;
         while let Some((start, content_len, id)) = self.next_added(text, at) {
             emit_text(at, start, &mut out);
-            out.push(Token {
-                id,
-                start,
-                end: start + content_len,
-            });
+            out.push(Token { id, start, end: start + content_len });
             at = start + content_len;
         }
         emit_text(at, text.len(), &mut out);
@@ -235,11 +227,7 @@ impl Tokenizer {
     /// BPE on the bytes `text[a..b]` of one word, appending its tokens with char-aligned offsets.
     fn bpe(&self, text: &str, a: usize, b: usize, out: &mut Vec<Token>, s: &mut Scratch) {
         let word = &text.as_bytes()[a..b];
-        let aligned = |start: usize, end: usize| Token {
-            id: 0,
-            start: floor_boundary(text, start),
-            end: ceil_boundary(text, end),
-        };
+        let aligned = |start: usize, end: usize| Token { id: 0, start: floor_boundary(text, start), end: ceil_boundary(text, end) };
         if self.ignore_merges {
             if let Some(&id) = self.ids.get(word) {
                 out.push(Token { id, ..aligned(a, b) });
@@ -254,13 +242,7 @@ impl Tokenizer {
                 continue;
             }
             let k = s.symbols.len();
-            s.symbols.push(Symbol {
-                id,
-                start: i,
-                len: 1,
-                prev: k.wrapping_sub(1),
-                next: k + 1,
-            });
+            s.symbols.push(Symbol { id, start: i, len: 1, prev: k.wrapping_sub(1), next: k + 1 });
         }
         let n = s.symbols.len();
         s.heap.clear();
@@ -304,10 +286,7 @@ impl Tokenizer {
         let mut i = 0;
         while i < n {
             let sym = s.symbols[i];
-            out.push(Token {
-                id: sym.id,
-                ..aligned(a + sym.start, a + sym.start + sym.len)
-            });
+            out.push(Token { id: sym.id, ..aligned(a + sym.start, a + sym.start + sym.len) });
             i = sym.next;
         }
     }
@@ -469,10 +448,7 @@ fn word_end(s: &str, i: usize) -> usize {
 
 /// The end of the run of chars of class `k` starting at byte `i`.
 fn run_end(s: &str, i: usize, k: Class) -> usize {
-    s[i..]
-        .char_indices()
-        .find(|&(_, c)| class(c) != k)
-        .map_or(s.len(), |(j, _)| i + j)
+    s[i..].char_indices().find(|&(_, c)| class(c) != k).map_or(s.len(), |(j, _)| i + j)
 }
 
 #[cfg(test)]
@@ -485,12 +461,7 @@ mod tests {
 
     #[test]
     fn tables_are_sorted_and_disjoint() {
-        for table in [
-            unicode_tables::LETTER,
-            unicode_tables::NUMBER,
-            unicode_tables::WHITE_SPACE,
-            unicode_tables::NUMERIC,
-        ] {
+        for table in [unicode_tables::LETTER, unicode_tables::NUMBER, unicode_tables::WHITE_SPACE, unicode_tables::NUMERIC] {
             for pair in table.windows(2) {
                 let end = (pair[0] >> 11) + (pair[0] & 0x7ff);
                 assert!(end < pair[1] >> 11, "{:x} overlaps {:x}", pair[0], pair[1]);
@@ -515,10 +486,6 @@ mod tests {
                 numbers += 1;
             }
         }
-        assert_eq!(
-            (letters, numbers),
-            (141_028, 1_911),
-            "counts printed by unicode_tables.py"
-        );
+        assert_eq!((letters, numbers), (141_028, 1_911), "counts printed by unicode_tables.py");
     }
 }

@@ -135,7 +135,7 @@ pub struct HeadTrace {
     /// Rotary models only (None otherwise): Q_h and K_h with each pair (x[2i], x[2i+1]) at position t
     /// turned by t·base^(−2i/Dh); the scores use these.
     pub rotated_queries: Option<Matrix>, // (T, Dh)
-    pub rotated_keys: Option<Matrix>,    // (T, Dh)
+    pub rotated_keys: Option<Matrix>, // (T, Dh)
     pub values: Matrix,  // (T, Dh)  V_h = normed · W_V[:, h]
     pub scores: Matrix,  // (T, T)   Q_h · K_hᵀ (rotated, in a rotary model)
     pub scaled: Matrix,  // (T, T)   scores / √Dh (or scores, if scaling is switched off)
@@ -151,8 +151,8 @@ pub struct HeadTrace {
     /// (T) Σ_k weights[q, k] (1 up to rounding).
     #[serde(serialize_with = "f32s")]
     pub weights_row_sum: Vec<f32>,
-    pub mixed: Matrix,   // (T, Dh)  weights · V_h
-    pub delta: Matrix,   // (T, D)   mixed · W_O[h, :]: this head's share of ΔE
+    pub mixed: Matrix, // (T, Dh)  weights · V_h
+    pub delta: Matrix, // (T, D)   mixed · W_O[h, :]: this head's share of ΔE
 }
 
 /// The MLP of one layer.
@@ -176,7 +176,7 @@ pub struct LayerTrace {
     /// How far each token's vector turned, as the cosine of the angle between before and after:
     /// attention's move E → E + ΔE, then the MLP's E + ΔE → E′ (all 1 without an MLP).
     pub cos_updated: Matrix, // (T, 1)  cos(input_i, updated_i)
-    pub cos_output: Matrix,  // (T, 1)  cos(updated_i, output_i)
+    pub cos_output: Matrix, // (T, 1)  cos(updated_i, output_i)
 }
 
 /// A next-token candidate.
@@ -203,9 +203,9 @@ pub struct Prediction {
 /// the token-embedding table), the same for every analysis of one model.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct MapTrace {
-    pub embeddings: Matrix,     // (T, 2)  E
-    pub updated: Vec<Matrix>,   // (T, 2)  each layer's E + ΔE (after attention, before the MLP)
-    pub layers: Vec<Matrix>,    // (T, 2)  each layer's output E′
+    pub embeddings: Matrix,   // (T, 2)  E
+    pub updated: Vec<Matrix>, // (T, 2)  each layer's E + ΔE (after attention, before the MLP)
+    pub layers: Vec<Matrix>,  // (T, 2)  each layer's output E′
 }
 
 /// One token in two contexts: the cosine between its vector in the first text and in the second,
@@ -272,10 +272,10 @@ pub struct Trace {
     pub notice: Option<String>,
     /// Bytes of f32 data in this trace (what JavaScript's trace cache counts).
     pub trace_bytes: usize,
-    pub tokens: Vec<TokenInfo>,             // (T)  the start token first, if the model has one
-    pub token_embeddings: Matrix,           // (T, D)  W_E[ids]
+    pub tokens: Vec<TokenInfo>,              // (T)  the start token first, if the model has one
+    pub token_embeddings: Matrix,            // (T, D)  W_E[ids]
     pub position_embeddings: Option<Matrix>, // (T, D)  P[0..T]; None (JS null) with rotary positions
-    pub embeddings: Matrix,                 // (T, D)  E = W_E[ids] + P (= W_E[ids] with rotary positions)
+    pub embeddings: Matrix,                  // (T, D)  E = W_E[ids] + P (= W_E[ids] with rotary positions)
     pub layers: Vec<LayerTrace>,
     pub predict: Prediction,
     pub map: MapTrace,
@@ -301,11 +301,8 @@ pub fn record_cut(text_cut: &mut usize, tokens: &mut [TokenInfo], notice: &mut O
         t.start += units;
         t.end += units;
     }
-    let said = format!(
-        "the text is longer than {} characters: only its last {} were read",
-        thousands(limit as u64),
-        thousands(limit as u64)
-    );
+    let said =
+        format!("the text is longer than {} characters: only its last {} were read", thousands(limit as u64), thousands(limit as u64));
     *notice = Some(match notice.take() {
         Some(n) => format!("{said}; {n}"),
         None => said,

@@ -7,8 +7,8 @@ use js_sys::{JsString, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::message;
 use crate::llm::{Llm, MAX_FILE_BYTES, STEPS};
+use crate::message;
 use crate::options::{self, Value};
 use crate::trace::Options;
 use crate::{Engine, MAX_TEXT_UNITS};
@@ -135,12 +135,7 @@ impl Explorer {
             max_tokens: usize,
         }
         let w = &self.engine.model.weights;
-        to_js(&Info {
-            name: &w.name,
-            config: &w.config,
-            heads: self.engine.heads.as_ref(),
-            max_tokens: self.engine.max_tokens(),
-        })
+        to_js(&Info { name: &w.name, config: &w.config, heads: self.engine.heads.as_ref(), max_tokens: self.engine.max_tokens() })
     }
 
     /// Validates `options` (see `options.rs`) and returns `{ key, options }`: the canonical options as
@@ -168,7 +163,14 @@ impl Explorer {
     /// One token in two contexts (`Engine::compare`): `{ positions, stages: [{ name, layer, cosine }] }`,
     /// the cosine between the token's vector at `positionA` of `textA` and at `positionB` of `textB`
     /// after each sub-step, both analysed with `options`.
-    pub fn compare(&self, text_a: &JsString, text_b: &JsString, position_a: usize, position_b: usize, options: JsValue) -> Result<JsValue, JsError> {
+    pub fn compare(
+        &self,
+        text_a: &JsString,
+        text_b: &JsString,
+        position_a: usize,
+        position_b: usize,
+        options: JsValue,
+    ) -> Result<JsValue, JsError> {
         let options = self.options(&options)?;
         let (a, b) = (js_tail(text_a).0, js_tail(text_b).0);
         let c = self.engine.compare([&a, &b], [position_a, position_b], &options).map_err(|e| JsError::new(&e.to_string()))?;
@@ -243,7 +245,10 @@ fn gguf_bytes(bytes: &Uint8Array) -> Result<Vec<u8>, JsError> {
     }
     let mut file: Vec<u8> = Vec::new();
     file.try_reserve_exact(n).map_err(|_| {
-        JsError::new(&format!("not enough memory to load the model: its file needs {} more, which the browser refused", message::bytes(n as u64)))
+        JsError::new(&format!(
+            "not enough memory to load the model: its file needs {} more, which the browser refused",
+            message::bytes(n as u64)
+        ))
     })?;
     let copied = bytes.copy_to_uninit(&mut file.spare_capacity_mut()[..n]).len();
     // SAFETY: copy_to_uninit initialised the first `copied` (= n) bytes of the spare capacity.

@@ -30,10 +30,10 @@ mod save;
 use crate::config::{Config, Positions};
 use crate::json::Json;
 use crate::message::float_text;
+use crate::model::{Layer, Mlp, Norm, Weights};
 use data::{check_tiling, expand};
 use header::{kind, read_entry, read_metadata, RawEntry};
 pub use save::save;
-use crate::model::{Layer, Mlp, Norm, Weights};
 
 /// IEEE binary16 → f32, exactly (the quantised kernels' conversion, shared).
 pub use crate::kernels::quant::f16_to_f32;
@@ -56,9 +56,14 @@ pub const MAX_CONTEXT: usize = 65536;
 #[derive(Clone, Debug, PartialEq)]
 pub enum WeightsError {
     /// The file is shorter than the 8-byte header length.
-    TooShort { len: usize },
+    TooShort {
+        len: usize,
+    },
     /// The header length prefix is larger than the cap or than the rest of the file.
-    HeaderLength { declared: u64, available: usize },
+    HeaderLength {
+        declared: u64,
+        available: usize,
+    },
     /// The header is not valid UTF-8 JSON.
     HeaderJson(String),
     /// The header is JSON but not laid out as safetensors says.
@@ -72,11 +77,19 @@ pub enum WeightsError {
     /// The `config` metadata parsed, but a dimension is out of range or inconsistent.
     Config(String),
     /// A tensor the config requires is not in the file.
-    MissingTensor { name: String, shape: Vec<usize> },
+    MissingTensor {
+        name: String,
+        shape: Vec<usize>,
+    },
     /// The file has a tensor this format does not use.
-    UnknownTensor { name: String },
+    UnknownTensor {
+        name: String,
+    },
     /// The file has a tensor this format uses, but not with this config (`pos_emb` with rotary positions).
-    UnexpectedTensor { name: String, why: &'static str },
+    UnexpectedTensor {
+        name: String,
+        why: &'static str,
+    },
     Shape {
         name: String,
         expected: Vec<usize>,
@@ -89,9 +102,16 @@ pub enum WeightsError {
     },
     /// A tensor's `data_offsets` are out of bounds, inverted, of the wrong length, overlap another
     /// tensor's, or leave part of the data unused.
-    Offsets { name: String, detail: String },
+    Offsets {
+        name: String,
+        detail: String,
+    },
     /// A value is NaN or infinite after expansion to f32.
-    NonFinite { name: String, index: usize, value: f32 },
+    NonFinite {
+        name: String,
+        index: usize,
+        value: f32,
+    },
 }
 
 impl fmt::Display for WeightsError {
@@ -189,16 +209,11 @@ pub fn check_config(c: &Config) -> Result<(), WeightsError> {
     ];
     for (key, value, max) in dims {
         if value == 0 || value > max {
-            return Err(WeightsError::Config(format!(
-                "expected `{key}` in 1..={max}, found {value}"
-            )));
+            return Err(WeightsError::Config(format!("expected `{key}` in 1..={max}, found {value}")));
         }
     }
     if c.d_mlp > MAX_D_MLP {
-        return Err(WeightsError::Config(format!(
-            "expected `d_mlp` in 0..={MAX_D_MLP} (0 = attention-only), found {}",
-            c.d_mlp
-        )));
+        return Err(WeightsError::Config(format!("expected `d_mlp` in 0..={MAX_D_MLP} (0 = attention-only), found {}", c.d_mlp)));
     }
     if c.n_heads.checked_mul(c.d_head) != Some(c.d_model) {
         return Err(WeightsError::Config(format!(
@@ -207,17 +222,11 @@ pub fn check_config(c: &Config) -> Result<(), WeightsError> {
         )));
     }
     if !(c.ln_eps.is_finite() && c.ln_eps > 0.0) {
-        return Err(WeightsError::Config(format!(
-            "expected `ln_eps` finite and above 0, found {}",
-            float_text(c.ln_eps)
-        )));
+        return Err(WeightsError::Config(format!("expected `ln_eps` finite and above 0, found {}", float_text(c.ln_eps))));
     }
     if let Positions::Rotary { base } = c.positions {
         if !(base.is_finite() && base > 1.0) {
-            return Err(WeightsError::Config(format!(
-                "expected `rope_base` finite and above 1, found {}",
-                float_text(base)
-            )));
+            return Err(WeightsError::Config(format!("expected `rope_base` finite and above 1, found {}", float_text(base))));
         }
         if !c.d_head.is_multiple_of(2) {
             return Err(WeightsError::Config(format!(
@@ -228,10 +237,7 @@ pub fn check_config(c: &Config) -> Result<(), WeightsError> {
     }
     if let Some(bos) = c.bos_id {
         if bos as usize >= c.vocab_size {
-            return Err(WeightsError::Config(format!(
-                "expected `bos_id` below vocab_size {}, found {bos}",
-                c.vocab_size
-            )));
+            return Err(WeightsError::Config(format!("expected `bos_id` below vocab_size {}, found {bos}", c.vocab_size)));
         }
         if c.context < 2 {
             return Err(WeightsError::Config(format!(
@@ -354,9 +360,8 @@ impl Table {
         let (layer, suffix) = match name.strip_prefix("layers.") {
             Some(rest) => {
                 let (number, suffix) = rest.split_once('.')?;
-                let canonical = !number.is_empty()
-                    && number.bytes().all(|b| b.is_ascii_digit())
-                    && (number == "0" || !number.starts_with('0'));
+                let canonical =
+                    !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) && (number == "0" || !number.starts_with('0'));
                 if !canonical {
                     return None;
                 }
@@ -547,14 +552,8 @@ fn shape_text<T: fmt::Display>(shape: &[T]) -> String {
 /// Builds [`Weights`] from the expanded tensors, one per slot, each put in its place.
 fn assemble(config: Config, name: String, slots: &[Slot], tensors: Vec<Vec<f32>>) -> Weights {
     let layer = Layer { mlp: (config.d_mlp > 0).then(Mlp::default), ..Layer::default() };
-    let mut w = Weights {
-        layers: vec![layer; config.n_layers],
-        config,
-        name,
-        tok_emb: Vec::new(),
-        pos_emb: Vec::new(),
-        ln_f: Norm::default(),
-    };
+    let mut w =
+        Weights { layers: vec![layer; config.n_layers], config, name, tok_emb: Vec::new(), pos_emb: Vec::new(), ln_f: Norm::default() };
     for (slot, values) in slots.iter().zip(tensors) {
         match TENSORS[slot.kind].place {
             Place::Model(_, field) => *field(&mut w) = values,

@@ -18,7 +18,18 @@ const TOKENIZER: &[u8] = include_bytes!("fixtures/tiny/tokenizer.json");
 const VOCAB: usize = 360;
 
 fn config(n_layers: usize, n_heads: usize, d_head: usize, d_mlp: usize, context: usize) -> Config {
-    Config { vocab_size: VOCAB, d_model: n_heads * d_head, n_layers, n_heads, d_head, d_mlp, context, ln_eps: 1e-5, positions: Positions::Learned, bos_id: None }
+    Config {
+        vocab_size: VOCAB,
+        d_model: n_heads * d_head,
+        n_layers,
+        n_heads,
+        d_head,
+        d_mlp,
+        context,
+        ln_eps: 1e-5,
+        positions: Positions::Learned,
+        bos_id: None,
+    }
 }
 
 /// Small pseudo-random values (a deterministic hash of the position).
@@ -151,7 +162,9 @@ fn context_65536_with_a_21846_character_text_is_bounded_and_the_built_in_model_s
     assert!(trace.trace_bytes as u64 <= MAX_TRACE_BYTES);
     let notice = trace.notice.as_deref().expect("the trace says why tokens were left out");
     assert!(
-        notice.contains("65,536 tokens") && notice.contains("the limit is 32 MB") && notice.contains(&format!("only the last {} tokens", message::thousands(n as u64))),
+        notice.contains("65,536 tokens")
+            && notice.contains("the limit is 32 MB")
+            && notice.contains(&format!("only the last {} tokens", message::thousands(n as u64))),
         "{notice}"
     );
     assert_eq!(trace.layers[0].heads[0].weights.data.len(), n * n);
@@ -184,7 +197,18 @@ fn twelve_layers_by_twelve_heads_at_context_1024_analyse_a_bounded_window() {
 fn the_notice_names_the_limit_that_sets_the_window() {
     // 6 layers at d_model 256 with an MLP: 80 tokens are 11.5 MB of trace but 6e8 steps of work, so the
     // work sets the window, and the notice says so (not the 501 MB that 1,024 tokens' trace would be)
-    let c = Config { vocab_size: VOCAB, d_model: 256, n_layers: 6, n_heads: 4, d_head: 64, d_mlp: 1024, context: 1024, ln_eps: 1e-5, positions: Positions::Learned, bos_id: None };
+    let c = Config {
+        vocab_size: VOCAB,
+        d_model: 256,
+        n_layers: 6,
+        n_heads: 4,
+        d_head: 64,
+        d_mlp: 1024,
+        context: 1024,
+        ln_eps: 1e-5,
+        positions: Positions::Learned,
+        bos_id: None,
+    };
     assert_eq!(budget::window(&c), 80);
     let notice = budget::notice(&c, 1024, 80);
     assert!(notice.starts_with("this model's analysis of 1,024 tokens would take "), "{notice}");
@@ -201,7 +225,18 @@ fn the_notice_names_the_limit_that_sets_the_window() {
 fn a_model_no_single_token_fits_is_refused_at_load_before_its_tensors_are_read() {
     // 256 layers × 64 heads at d_model 4096: one token's head deltas alone are 256 MB (292 MB in all). The header is
     // enough: the budget is checked right after the config, so no tensor needs to be in the file.
-    let c = Config { vocab_size: VOCAB, d_model: 4096, n_layers: 256, n_heads: 64, d_head: 64, d_mlp: 0, context: 64, ln_eps: 1e-5, positions: Positions::Learned, bos_id: None };
+    let c = Config {
+        vocab_size: VOCAB,
+        d_model: 4096,
+        n_layers: 256,
+        n_heads: 64,
+        d_head: 64,
+        d_mlp: 0,
+        context: 64,
+        ln_eps: 1e-5,
+        positions: Positions::Learned,
+        bos_id: None,
+    };
     let config = format!(
         "{{\"vocab_size\":{},\"d_model\":{},\"n_layers\":{},\"n_heads\":{},\"d_head\":{},\"d_mlp\":0,\"context\":{},\"ln_eps\":1e-5}}",
         c.vocab_size, c.d_model, c.n_layers, c.n_heads, c.d_head, c.context
@@ -213,15 +248,15 @@ fn a_model_no_single_token_fits_is_refused_at_load_before_its_tensors_are_read()
         Ok(_) => panic!("a model whose single token needs 292 MB of trace was accepted"),
         Err(e) => e.to_string(),
     };
-    assert!(
-        err.contains("trace for a single token would need 292.5 MB; the limit is 32 MB; no text can be analysed with it"),
-        "{err}"
-    );
+    assert!(err.contains("trace for a single token would need 292.5 MB; the limit is 32 MB; no text can be analysed with it"), "{err}");
     // the 256 × 64 model at d_model 64 (8.6 MB, 1.4 GB per keystroke): 16,384 heads make hundreds of thousands of
     // matrices even for one token, over half a second of the main thread, so it is refused too
     let deep = Config { d_model: 64, d_head: 1, ..c };
     let why = budget::check_model(&deep).expect_err("refused");
-    assert!(why.starts_with("this model's analysis of a single token would take 2,072,444,200 steps of work; the limit is 600,000,000"), "{why}");
+    assert!(
+        why.starts_with("this model's analysis of a single token would take 2,072,444,200 steps of work; the limit is 600,000,000"),
+        "{why}"
+    );
     // 16 layers × 16 heads: it loads, and reads fewer tokens than its context
     let wide = Config { d_model: 64, n_layers: 16, n_heads: 16, d_head: 4, context: 256, ..c };
     assert!(budget::check_model(&wide).is_ok());

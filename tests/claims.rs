@@ -56,9 +56,13 @@ fn the_copying_example_copies_the_name() {
     let earlier = (1..last).find(|&i| ids[i] == ids[last]).expect("the last token appears earlier");
     let top = &tr.predict.top[0];
     assert_eq!(
-        top.id, ids[earlier + 1],
+        top.id,
+        ids[earlier + 1],
         "top-1 after the repeated {:?} is {:?} ({:.3}), not {:?}, the token after its first occurrence",
-        tr.tokens[last].text, top.text, top.prob, tr.tokens[earlier + 1].text
+        tr.tokens[last].text,
+        top.text,
+        top.prob,
+        tr.tokens[earlier + 1].text
     );
     assert!(top.prob >= 0.5, "the copy is the model's clear choice: {:.3}", top.prob);
 }
@@ -154,8 +158,12 @@ fn every_head_name_holds_on_typed_sentences() {
         }
         let (prev, start) = (prev / n as f32, start / n as f32);
         match h.name.as_str() {
-            "previous token" => assert!(prev >= 0.8, "head {}.{} is named \"previous token\" but puts {prev:.2} on token i−1", h.layer, h.head),
-            "start/resting" => assert!(start >= 0.4, "head {}.{} is named \"start/resting\" but puts {start:.2} on the start token", h.layer, h.head),
+            "previous token" => {
+                assert!(prev >= 0.8, "head {}.{} is named \"previous token\" but puts {prev:.2} on token i−1", h.layer, h.head)
+            }
+            "start/resting" => {
+                assert!(start >= 0.4, "head {}.{} is named \"start/resting\" but puts {start:.2} on the start token", h.layer, h.head)
+            }
             _ => {}
         }
     }

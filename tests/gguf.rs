@@ -86,7 +86,10 @@ fn loads_the_tiny_llama() {
     let bytes = tiny_llama(1).bytes();
     let f = llama::load(&bytes).expect("the tiny llama loads");
     let c = &f.config;
-    assert_eq!((c.n_layers, c.d_model, c.n_heads, c.n_kv_heads, c.d_head, c.d_mlp, c.vocab_size, c.context), (2, 32, 2, 1, 16, 64, 264, 64));
+    assert_eq!(
+        (c.n_layers, c.d_model, c.n_heads, c.n_kv_heads, c.d_head, c.d_mlp, c.vocab_size, c.context),
+        (2, 32, 2, 1, 16, 64, 264, 64)
+    );
     assert_eq!((c.rope_base, c.rms_eps), (100000.0, 1e-5));
     assert_eq!(f.gguf.alignment, 32);
     assert_eq!(f.gguf.data_offset % 32, 0);
@@ -194,12 +197,21 @@ fn refuses_bad_metadata() {
     assert_msg(parse_err(&one(V::Raw(9, [99u32.to_le_bytes(), [0; 4]].concat()))), "metadata key `k` is an array of type 99");
     assert_msg(parse_err(&one(V::Raw(7, vec![2]))), "metadata key `k`: a bool must be 0 or 1, found 2 (element 0)");
     assert_msg(parse_err(&one(V::Arr(7, vec![V::Bool(true), V::U8(5)]))), "a bool must be 0 or 1, found 5 (element 1)");
-    assert_msg(parse_err(&one(V::Raw(8, u64::MAX.to_le_bytes().to_vec()))), "file ends at byte 64 inside the value of metadata key `k`, which needs more than 2⁶⁴ bytes");
-    assert_msg(parse_err(&one(V::Raw(8, [2u64.to_le_bytes().to_vec(), vec![0xff, 0xfe]].concat()))), "the value of metadata key `k` is not UTF-8");
+    assert_msg(
+        parse_err(&one(V::Raw(8, u64::MAX.to_le_bytes().to_vec()))),
+        "file ends at byte 64 inside the value of metadata key `k`, which needs more than 2⁶⁴ bytes",
+    );
+    assert_msg(
+        parse_err(&one(V::Raw(8, [2u64.to_le_bytes().to_vec(), vec![0xff, 0xfe]].concat()))),
+        "the value of metadata key `k` is not UTF-8",
+    );
     let huge_array = |ty: u32, count: u64| V::Raw(9, [ty.to_le_bytes().to_vec(), count.to_le_bytes().to_vec()].concat());
     assert_msg(parse_err(&one(huge_array(8, 1 << 40))), "absurd sizes: 1099511627776 elements of the array `k` declared");
     assert_msg(parse_err(&one(huge_array(10, 1 << 62))), "absurd sizes: the array `k` declares 4611686018427387904 u64 elements");
-    assert_msg(parse_err(&one(huge_array(4, 1 << 40))), "file ends at byte 64 inside the array of metadata key `k`, which needs 4398046511153 bytes");
+    assert_msg(
+        parse_err(&one(huge_array(4, 1 << 40))),
+        "file ends at byte 64 inside the array of metadata key `k`, which needs 4398046511153 bytes",
+    );
     let nest = |depth: usize| (0..depth).fold(V::U8(1), |v, _| V::Arr(v.type_id(), vec![v]));
     assert!(Gguf::parse(&one(nest(4))).is_ok(), "four levels of arrays are fine");
     assert_msg(parse_err(&one(nest(5))), "metadata key `k` nests arrays deeper than 4");
@@ -227,7 +239,10 @@ fn refuses_bad_tensor_tables() {
     );
     assert_msg(with(&|w| w.find("blk.0.attn_q.weight").ty = 30), "tensor type BF16 (30) of blk.0.attn_q.weight");
     assert_msg(with(&|w| w.find("output_norm.weight").ty = 99), "tensor type 99 of output_norm.weight is not a known ggml type");
-    assert_msg(with(&|w| w.find("output_norm.weight").dims = vec![1; 5]), "tensor output_norm.weight has 5 dimensions (at most 4 are allowed)");
+    assert_msg(
+        with(&|w| w.find("output_norm.weight").dims = vec![1; 5]),
+        "tensor output_norm.weight has 5 dimensions (at most 4 are allowed)",
+    );
     assert_msg(
         with(&|w| w.find("blk.0.attn_q.weight").dims = vec![32, 1 << 62, 1 << 10]),
         "absurd sizes: tensor blk.0.attn_q.weight has shape [32, 4611686018427387904, 1024], whose element count does not fit",
@@ -236,11 +251,20 @@ fn refuses_bad_tensor_tables() {
         with(&|w| w.find("blk.0.attn_q.weight").dims = vec![33, 32]),
         "tensor blk.0.attn_q.weight (Q4_1) has rows of 33 elements, which is not a whole number of 32-element blocks",
     );
-    assert_msg(with(&|w| w.find("output_norm.weight").offset = Some(16)), "tensor output_norm.weight starts at data offset 16, which is not a multiple of the alignment 32");
+    assert_msg(
+        with(&|w| w.find("output_norm.weight").offset = Some(16)),
+        "tensor output_norm.weight starts at data offset 16, which is not a multiple of the alignment 32",
+    );
     assert_msg(with(&|w| w.find("output_norm.weight").offset = Some(0)), "overlaps that of tensor token_embd.weight (bytes ");
     assert_msg(with(&|w| w.find("output_norm.weight").offset = Some(1 << 40)), "inside tensor output_norm.weight (F32 [32], bytes ");
-    assert_msg(with(&|w| w.find("output_norm.weight").offset = Some(u64::MAX - 31)), "absurd sizes: tensor output_norm.weight at data offset");
-    assert_msg(with(&|w| w.find("output_norm.weight").name = "token_embd.weight".into()), "tensor token_embd.weight appears twice in the tensor table");
+    assert_msg(
+        with(&|w| w.find("output_norm.weight").offset = Some(u64::MAX - 31)),
+        "absurd sizes: tensor output_norm.weight at data offset",
+    );
+    assert_msg(
+        with(&|w| w.find("output_norm.weight").name = "token_embd.weight".into()),
+        "tensor token_embd.weight appears twice in the tensor table",
+    );
     // an empty tensor may sit anywhere (here at offset 0) and overlaps nothing
     let mut w = Writer::new();
     w.tensors.push(T { name: "empty".into(), dims: vec![0, 4], ty: 3, data: vec![], offset: Some(0) });
@@ -259,20 +283,88 @@ fn refuses_what_is_not_a_usable_llama() {
         f(&mut w);
         load_err(&w)
     };
-    assert_msg(with(&|w| { w.kv("general.architecture", s("phi3")); }), "architecture `phi3` is not supported (llama is)");
-    assert_msg(with(&|w| { w.remove("general.architecture"); }), "general.architecture is missing (llama is supported)");
-    assert_msg(with(&|w| { w.remove("llama.block_count"); }), "llama.block_count is missing: a llama model needs it");
-    assert_msg(with(&|w| { w.kv("llama.block_count", s("2")); }), "llama.block_count must be an integer, found string `2`");
-    assert_msg(with(&|w| { w.kv("llama.block_count", V::U32(0)); }), "llama.block_count = 0, expected 1..=512");
-    assert_msg(with(&|w| { w.kv("llama.embedding_length", V::U64(1 << 40)); }), "absurd sizes: llama.embedding_length = 1099511627776, expected 1..=65536");
-    assert_msg(with(&|w| { w.kv("llama.attention.head_count", V::U32(3)); }), "llama.embedding_length 32 is not a multiple of llama.attention.head_count 3");
-    assert_msg(with(&|w| { w.kv("llama.attention.head_count_kv", V::U32(4)); }), "llama.attention.head_count 2 is not a multiple of llama.attention.head_count_kv 4");
-    assert_msg(with(&|w| { w.kv("llama.attention.head_count", V::Arr(4, vec![V::U32(2); 2])); }), "per-layer head counts");
-    assert_msg(with(&|w| { w.kv("llama.rope.dimension_count", V::U32(8)); }), "llama.rope.dimension_count = 8 is not supported");
-    assert_msg(with(&|w| { w.kv("llama.attention.layer_norm_rms_epsilon", V::F32(f32::NAN)); }), "llama.attention.layer_norm_rms_epsilon = NaN, expected a finite number > 0");
-    assert_msg(with(&|w| { w.kv("llama.rope.freq_base", V::F64(1e300)); }), "llama.rope.freq_base = 1e300, expected a finite number > 0");
-    assert_msg(with(&|w| { w.kv("llama.vocab_size", V::U32(265)); }), "tensor token_embd.weight has shape [32, 264], expected [32, 265]");
-    assert_msg(with(&|w| w.tensors.retain(|t| t.name != "blk.1.ffn_up.weight")), "tensor blk.1.ffn_up.weight is missing: a llama model needs it, of shape [32, 64]");
+    assert_msg(
+        with(&|w| {
+            w.kv("general.architecture", s("phi3"));
+        }),
+        "architecture `phi3` is not supported (llama is)",
+    );
+    assert_msg(
+        with(&|w| {
+            w.remove("general.architecture");
+        }),
+        "general.architecture is missing (llama is supported)",
+    );
+    assert_msg(
+        with(&|w| {
+            w.remove("llama.block_count");
+        }),
+        "llama.block_count is missing: a llama model needs it",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("llama.block_count", s("2"));
+        }),
+        "llama.block_count must be an integer, found string `2`",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("llama.block_count", V::U32(0));
+        }),
+        "llama.block_count = 0, expected 1..=512",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("llama.embedding_length", V::U64(1 << 40));
+        }),
+        "absurd sizes: llama.embedding_length = 1099511627776, expected 1..=65536",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("llama.attention.head_count", V::U32(3));
+        }),
+        "llama.embedding_length 32 is not a multiple of llama.attention.head_count 3",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("llama.attention.head_count_kv", V::U32(4));
+        }),
+        "llama.attention.head_count 2 is not a multiple of llama.attention.head_count_kv 4",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("llama.attention.head_count", V::Arr(4, vec![V::U32(2); 2]));
+        }),
+        "per-layer head counts",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("llama.rope.dimension_count", V::U32(8));
+        }),
+        "llama.rope.dimension_count = 8 is not supported",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("llama.attention.layer_norm_rms_epsilon", V::F32(f32::NAN));
+        }),
+        "llama.attention.layer_norm_rms_epsilon = NaN, expected a finite number > 0",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("llama.rope.freq_base", V::F64(1e300));
+        }),
+        "llama.rope.freq_base = 1e300, expected a finite number > 0",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("llama.vocab_size", V::U32(265));
+        }),
+        "tensor token_embd.weight has shape [32, 264], expected [32, 265]",
+    );
+    assert_msg(
+        with(&|w| w.tensors.retain(|t| t.name != "blk.1.ffn_up.weight")),
+        "tensor blk.1.ffn_up.weight is missing: a llama model needs it, of shape [32, 64]",
+    );
     assert_msg(
         with(&|w| {
             let t = w.find("blk.0.attn_v.weight");
@@ -288,11 +380,27 @@ fn refuses_what_is_not_a_usable_llama() {
         "tensor output_norm.weight is Q8_0, expected F32 or F16 for a norm's weights",
     );
     for extra in ["blk.2.attn_q.weight", "blk.01.attn_q.weight", "blk.0.attn_q.bias", "lm_head.weight"] {
-        assert_msg(with(&|w| { w.tensor(extra, &[32], 0, vec![0; 128]); }), &format!("unexpected tensor {extra}: a llama model with 2 layers"));
+        assert_msg(
+            with(&|w| {
+                w.tensor(extra, &[32], 0, vec![0; 128]);
+            }),
+            &format!("unexpected tensor {extra}: a llama model with 2 layers"),
+        );
     }
-    assert_msg(with(&|w| { w.tensor("rope_freqs.weight", &[8], 0, vec![0; 32]); }), "tensor rope_freqs.weight (RoPE frequency scaling) is not supported");
-    assert_msg(with(&|w| w.find("blk.0.ffn_norm.weight").data[8..12].copy_from_slice(&f32::NAN.to_le_bytes())), "tensor blk.0.ffn_norm.weight has element 2 = NaN: expected finite numbers");
-    assert_msg(with(&|w| w.find("blk.1.attn_q.weight").data[22..24].copy_from_slice(&0x7c00u16.to_le_bytes())), "tensor blk.1.attn_q.weight has block 1 scale m = inf");
+    assert_msg(
+        with(&|w| {
+            w.tensor("rope_freqs.weight", &[8], 0, vec![0; 32]);
+        }),
+        "tensor rope_freqs.weight (RoPE frequency scaling) is not supported",
+    );
+    assert_msg(
+        with(&|w| w.find("blk.0.ffn_norm.weight").data[8..12].copy_from_slice(&f32::NAN.to_le_bytes())),
+        "tensor blk.0.ffn_norm.weight has element 2 = NaN: expected finite numbers",
+    );
+    assert_msg(
+        with(&|w| w.find("blk.1.attn_q.weight").data[22..24].copy_from_slice(&0x7c00u16.to_le_bytes())),
+        "tensor blk.1.attn_q.weight has block 1 scale m = inf",
+    );
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
@@ -303,26 +411,101 @@ fn refuses_unusable_tokenizer_data() {
         f(&mut w);
         load_err(&w)
     };
-    assert_msg(with(&|w| { w.kv("tokenizer.ggml.model", s("llama")); }), "tokenizer model `llama` is not supported (gpt2, byte-level BPE, is)");
-    assert_msg(with(&|w| { w.kv("tokenizer.ggml.pre", s("llama-bpe")); }), "pre-tokenizer `llama-bpe` is not supported (smollm is)");
-    assert_msg(with(&|w| { w.remove("tokenizer.ggml.pre"); }), "tokenizer.ggml.pre is missing: the pre-tokenizer is unknown (smollm is supported)");
-    assert_msg(with(&|w| { w.kv("tokenizer.ggml.tokens", strs(&["a"; 15])); }), "tokenizer.ggml.tokens has 15 tokens, but the model's vocabulary has 264");
+    assert_msg(
+        with(&|w| {
+            w.kv("tokenizer.ggml.model", s("llama"));
+        }),
+        "tokenizer model `llama` is not supported (gpt2, byte-level BPE, is)",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("tokenizer.ggml.pre", s("llama-bpe"));
+        }),
+        "pre-tokenizer `llama-bpe` is not supported (smollm is)",
+    );
+    assert_msg(
+        with(&|w| {
+            w.remove("tokenizer.ggml.pre");
+        }),
+        "tokenizer.ggml.pre is missing: the pre-tokenizer is unknown (smollm is supported)",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("tokenizer.ggml.tokens", strs(&["a"; 15]));
+        }),
+        "tokenizer.ggml.tokens has 15 tokens, but the model's vocabulary has 264",
+    );
     let mut tokens = support::gguf_writer::tiny_llama_tokens();
     *tokens.last_mut().expect("tokens") = "a".into();
     let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
-    assert_msg(with(&|w| { w.kv("tokenizer.ggml.tokens", strs(&tokens)); }), "token 263 `a` is also token 100: tokens must be distinct");
-    assert_msg(with(&|w| { w.kv("tokenizer.ggml.tokens", V::Arr(4, vec![V::U32(0); 16])); }), "tokenizer.ggml.tokens must be an array of strings, found an array of u32");
-    assert_msg(with(&|w| { w.kv("tokenizer.ggml.merges", strs(&["a b", "e d"])); }), "merge 1 `e d`: `ed` is not in the vocabulary");
-    assert_msg(with(&|w| { w.kv("tokenizer.ggml.merges", strs(&["a ✗"])); }), "merge 0 `a ✗`: `✗` is not in the vocabulary");
+    assert_msg(
+        with(&|w| {
+            w.kv("tokenizer.ggml.tokens", strs(&tokens));
+        }),
+        "token 263 `a` is also token 100: tokens must be distinct",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("tokenizer.ggml.tokens", V::Arr(4, vec![V::U32(0); 16]));
+        }),
+        "tokenizer.ggml.tokens must be an array of strings, found an array of u32",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("tokenizer.ggml.merges", strs(&["a b", "e d"]));
+        }),
+        "merge 1 `e d`: `ed` is not in the vocabulary",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("tokenizer.ggml.merges", strs(&["a ✗"]));
+        }),
+        "merge 0 `a ✗`: `✗` is not in the vocabulary",
+    );
     for bad in ["ab", "a  b", " a", "a b c"] {
-        assert_msg(with(&|w| { w.kv("tokenizer.ggml.merges", strs(&[bad])); }), &format!("merge 0 `{bad}` is not two tokens separated by one space"));
+        assert_msg(
+            with(&|w| {
+                w.kv("tokenizer.ggml.merges", strs(&[bad]));
+            }),
+            &format!("merge 0 `{bad}` is not two tokens separated by one space"),
+        );
     }
-    assert_msg(with(&|w| { w.remove("tokenizer.ggml.merges"); }), "tokenizer.ggml.merges is missing: a gpt2 tokenizer needs it");
-    assert_msg(with(&|w| { w.kv("tokenizer.ggml.token_type", V::Arr(5, vec![V::I32(7); 264])); }), "tokenizer.ggml.token_type of token 0 is 7, expected 0..=6");
-    assert_msg(with(&|w| { w.kv("tokenizer.ggml.token_type", V::Arr(5, vec![V::I32(1); 3])); }), "tokenizer.ggml.token_type has 3 entries for 264 tokens");
-    assert_msg(with(&|w| { w.kv("tokenizer.ggml.eos_token_id", V::U32(264)); }), "tokenizer.ggml.eos_token_id = 264 is not a token id (the vocabulary has 264 tokens)");
-    assert_msg(with(&|w| { w.kv("tokenizer.ggml.bos_token_id", V::I32(-1)); }), "tokenizer.ggml.bos_token_id = -1 is not a token id");
-    assert_msg(with(&|w| { w.kv("tokenizer.ggml.add_bos_token", V::U8(1)); }), "tokenizer.ggml.add_bos_token must be a bool, found u8 1");
+    assert_msg(
+        with(&|w| {
+            w.remove("tokenizer.ggml.merges");
+        }),
+        "tokenizer.ggml.merges is missing: a gpt2 tokenizer needs it",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("tokenizer.ggml.token_type", V::Arr(5, vec![V::I32(7); 264]));
+        }),
+        "tokenizer.ggml.token_type of token 0 is 7, expected 0..=6",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("tokenizer.ggml.token_type", V::Arr(5, vec![V::I32(1); 3]));
+        }),
+        "tokenizer.ggml.token_type has 3 entries for 264 tokens",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("tokenizer.ggml.eos_token_id", V::U32(264));
+        }),
+        "tokenizer.ggml.eos_token_id = 264 is not a token id (the vocabulary has 264 tokens)",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("tokenizer.ggml.bos_token_id", V::I32(-1));
+        }),
+        "tokenizer.ggml.bos_token_id = -1 is not a token id",
+    );
+    assert_msg(
+        with(&|w| {
+            w.kv("tokenizer.ggml.add_bos_token", V::U8(1));
+        }),
+        "tokenizer.ggml.add_bos_token must be a bool, found u8 1",
+    );
 }
 
 /// tests/fixtures/gguf/tiny-llama.gguf (the fuzz seed, and a fixture for the forward pass) is the
@@ -345,14 +528,18 @@ fn the_fixture_is_the_tiny_llama() {
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn reads_smollm2_when_present() {
-    let path = std::env::var("SMOLLM2_GGUF").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/models/smollm2-135m.Q4_1.gguf").to_string());
+    let path =
+        std::env::var("SMOLLM2_GGUF").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/models/smollm2-135m.Q4_1.gguf").to_string());
     let Ok(bytes) = std::fs::read(&path) else {
         println!("skipped: no SmolLM2 GGUF at {path} (./build.sh setup fetches it; or set SMOLLM2_GGUF)");
         return;
     };
     let f = llama::load(&bytes).unwrap_or_else(|e: attention_explorer::gguf::GgufError| panic!("{path}: {e}"));
     let c = &f.config;
-    assert_eq!((c.n_layers, c.d_model, c.n_heads, c.n_kv_heads, c.d_head, c.d_mlp, c.vocab_size, c.context), (30, 576, 9, 3, 64, 1536, 49152, 8192));
+    assert_eq!(
+        (c.n_layers, c.d_model, c.n_heads, c.n_kv_heads, c.d_head, c.d_mlp, c.vocab_size, c.context),
+        (30, 576, 9, 3, 64, 1536, 49152, 8192)
+    );
     assert_eq!((c.rope_base, c.rms_eps), (100000.0, 1e-5));
     let count = |ty: TensorType| f.gguf.tensors.iter().filter(|t| t.ty == ty).count();
     assert_eq!(f.gguf.tensors.len(), 272);

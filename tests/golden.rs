@@ -133,7 +133,11 @@ fn tiny_model_matches_numpy_reference() {
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn tiny_attention_only_model_matches_numpy_reference() {
-    let n = check_golden(include_bytes!("fixtures/tiny/attn_only.safetensors"), TINY_TOKENIZER, include_str!("fixtures/tiny/golden_attn_only.json"));
+    let n = check_golden(
+        include_bytes!("fixtures/tiny/attn_only.safetensors"),
+        TINY_TOKENIZER,
+        include_str!("fixtures/tiny/golden_attn_only.json"),
+    );
     assert!(n >= 5);
 }
 

@@ -75,23 +75,46 @@ fn the_builtin_model_has_its_profile_exactly_when_the_build_found_one() {
 fn profiles_that_do_not_fit_the_model_are_refused() {
     type Edit = Box<dyn FnOnce(&mut Value)>;
     let cases: Vec<(Edit, &str)> = vec![
-        (Box::new(|p| p["model"] = json!("another model")), "`model`: expected the profile of \"attention-explorer tiny-2L test model\", found one for \"another model\""),
-        (Box::new(|p| p["heads"].as_array_mut().expect("heads").truncate(3)), "`heads`: expected every head of the model (2 layers × 2 heads) once, found none for layer 1 head 0"),
-        (Box::new(|p| p["heads"][3]["head"] = json!(1)), "`heads[3]`: expected each head once, found layer 1 head 1 again (first at heads[0])"),
+        (
+            Box::new(|p| p["model"] = json!("another model")),
+            "`model`: expected the profile of \"attention-explorer tiny-2L test model\", found one for \"another model\"",
+        ),
+        (
+            Box::new(|p| p["heads"].as_array_mut().expect("heads").truncate(3)),
+            "`heads`: expected every head of the model (2 layers × 2 heads) once, found none for layer 1 head 0",
+        ),
+        (
+            Box::new(|p| p["heads"][3]["head"] = json!(1)),
+            "`heads[3]`: expected each head once, found layer 1 head 1 again (first at heads[0])",
+        ),
         (Box::new(|p| p["heads"][0]["layer"] = json!(2)), "`heads[0].layer`: expected a layer index in 0..2, found 2"),
         (Box::new(|p| p["heads"][0]["head"] = json!(-1)), "`heads[0].head`: expected a head index in 0..2, found -1"),
         (Box::new(|p| p["heads"][1]["name"] = json!("")), "`heads[1].name`: expected a name of 1 to 40 characters, found \"\" (0)"),
         (Box::new(|p| p["heads"][1]["name"] = json!("x".repeat(41))), "expected a name of 1 to 40 characters"),
-        (Box::new(|p| p["heads"][1]["name"] = json!("induction")), "`heads[1].name`: expected one of the rules' names (\"previous token\", \"broad\"), found \"induction\""),
+        (
+            Box::new(|p| p["heads"][1]["name"] = json!("induction")),
+            "`heads[1].name`: expected one of the rules' names (\"previous token\", \"broad\"), found \"induction\"",
+        ),
         (Box::new(|p| p["heads"][2]["prev"] = json!(1.5)), "`heads[2].prev`: expected a number in 0..=1, found 1.5"),
         (Box::new(|p| p["heads"][2]["self"] = json!("high")), "`heads[2].self`: expected a number in 0..=1, found \"high\""),
         (Box::new(|p| p["heads"][2]["induction"] = Value::Null), "`heads[2].induction`: expected a number in 0..=1, found null"),
         (Box::new(|p| p["heads"][2]["mean_distance"] = json!(-3)), "`heads[2].mean_distance`: expected a number finite and ≥ 0, found -3"),
-        (Box::new(|p| { p["heads"][2].as_object_mut().expect("head").remove("start"); }), "`heads[2].start`: expected a number in 0..=1, found nothing"),
+        (
+            Box::new(|p| {
+                p["heads"][2].as_object_mut().expect("head").remove("start");
+            }),
+            "`heads[2].start`: expected a number in 0..=1, found nothing",
+        ),
         (Box::new(|p| p["rules"][0]["name"] = json!(7)), "`rules[0].name`: expected a string, found 7"),
         (Box::new(|p| p["rules"] = json!({})), "`rules`: expected an array, found an object"),
-        (Box::new(|p| p["trained_by_auxiliary_loss"]["head"] = json!(5)), "`trained_by_auxiliary_loss.head`: expected a head index in 0..2, found 5"),
-        (Box::new(|p| p["trained_by_auxiliary_loss"] = json!("layer 0")), "`trained_by_auxiliary_loss`: expected an object or null, found \"layer 0\""),
+        (
+            Box::new(|p| p["trained_by_auxiliary_loss"]["head"] = json!(5)),
+            "`trained_by_auxiliary_loss.head`: expected a head index in 0..2, found 5",
+        ),
+        (
+            Box::new(|p| p["trained_by_auxiliary_loss"] = json!("layer 0")),
+            "`trained_by_auxiliary_loss`: expected an object or null, found \"layer 0\"",
+        ),
         (Box::new(|p| *p = json!([1, 2])), "expected a JSON object, found an array"),
     ];
     for (edit, says) in cases {

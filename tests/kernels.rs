@@ -383,7 +383,10 @@ fn softmax_edge_cases() {
                 let mut x: Vec<f32> = (0..cols).map(|j| [-f32::MAX, 1e38, -3e38, 0.0][j % 4]).collect();
                 x[pos] = f32::MAX;
                 let y = run(&x, false);
-                let want: Vec<f32> = x.iter().map(|&v| if v == f32::MAX { 1.0 / x.iter().filter(|&&v| v == f32::MAX).count() as f32 } else { 0.0 }).collect();
+                let want: Vec<f32> = x
+                    .iter()
+                    .map(|&v| if v == f32::MAX { 1.0 / x.iter().filter(|&&v| v == f32::MAX).count() as f32 } else { 0.0 })
+                    .collect();
                 assert_eq!(y, want, "{name}: huge inputs: {x:?}");
             }
         }
@@ -560,14 +563,16 @@ const SWIGLU_TOL: f64 = 5e-7;
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn swiglu_matches_reference() {
-    let gs: Vec<f32> = (0..=60_000).map(|i| -30.0 + i as f32 * 1e-3).chain([0.0, -0.0, 1e-30, -1e-30, 100.0, -100.0, 200.0, -200.0]).collect();
+    let gs: Vec<f32> =
+        (0..=60_000).map(|i| -30.0 + i as f32 * 1e-3).chain([0.0, -0.0, 1e-30, -1e-30, 100.0, -100.0, 200.0, -200.0]).collect();
     let mut rng = Rng(23);
     let us: Vec<f32> = gs.iter().map(|_| rng.uniform(-2.0, 2.0)).collect();
     for imp in implementations() {
         for len in [0usize, 1, 3, 4, 5, 7] {
             let mut g = gs[..len].to_vec();
             (imp.swiglu)(&mut g, &us[..len]);
-            let want: Vec<f32> = gs[..len].iter().zip(&us).map(|(&g, &u)| (g as f64 / (1.0 + (-g as f64).exp()) * u as f64) as f32).collect();
+            let want: Vec<f32> =
+                gs[..len].iter().zip(&us).map(|(&g, &u)| (g as f64 / (1.0 + (-g as f64).exp()) * u as f64) as f32).collect();
             for (a, b) in g.iter().zip(&want) {
                 assert!((a - b).abs() <= 1e-6 * b.abs().max(1e-30), "{} swiglu len {len}: {g:?} vs {want:?}", imp.name);
             }
@@ -608,8 +613,10 @@ fn softmax_terms_are_the_kernels_own() {
     type Terms = fn(&mut [f32], usize, usize, bool, &mut [f32], &mut [f32]);
     type Plain = fn(&mut [f32], usize, usize, bool);
     #[allow(unused_mut)]
-    let mut all: Vec<(&str, Terms, Plain)> =
-        vec![("dispatched", kernels::softmax_rows_terms, kernels::softmax_rows), ("scalar", scalar::softmax_rows_terms, scalar::softmax_rows)];
+    let mut all: Vec<(&str, Terms, Plain)> = vec![
+        ("dispatched", kernels::softmax_rows_terms, kernels::softmax_rows),
+        ("scalar", scalar::softmax_rows_terms, scalar::softmax_rows),
+    ];
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     all.push(("simd128", kernels::simd128::softmax_rows_terms, kernels::simd128::softmax_rows));
     let mut rng = Rng(21);
@@ -625,7 +632,10 @@ fn softmax_terms_are_the_kernels_own() {
                     let (mut max, mut sum) = (vec![0.0; rows], vec![0.0; rows]);
                     terms(&mut w, rows, cols, causal, &mut max, &mut sum);
                     plain(&mut want, rows, cols, causal);
-                    assert!(w.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()), "{name} {rows}×{cols}: weights differ from softmax_rows");
+                    assert!(
+                        w.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()),
+                        "{name} {rows}×{cols}: weights differ from softmax_rows"
+                    );
                     for i in 0..rows {
                         let live = if causal { (i + 1).min(cols) } else { cols };
                         let row = &x[i * cols..i * cols + live];
@@ -637,7 +647,11 @@ fn softmax_terms_are_the_kernels_own() {
                         assert_eq!(max[i], m, "{name} {rows}×{cols} row {i}: max");
                         let s: f64 = row.iter().map(|&v| (f64::from(v) - f64::from(m)).exp()).sum();
                         let err = (f64::from(sum[i]) - s).abs() / s;
-                        assert!(err <= 2.0 * f64::from(SOFTMAX_MAX_REL_ERR), "{name} {rows}×{cols} row {i}: Σ {} vs {s} (relative error {err:e})", sum[i]);
+                        assert!(
+                            err <= 2.0 * f64::from(SOFTMAX_MAX_REL_ERR),
+                            "{name} {rows}×{cols} row {i}: Σ {} vs {s} (relative error {err:e})",
+                            sum[i]
+                        );
                     }
                 }
             }

@@ -85,7 +85,8 @@ fn two_hundred_thousand_added_tokens_are_matched_in_one_pass() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn a_huge_text_is_cut_before_it_is_tokenized() {
     let e = Engine::builtin().expect("the built-in model");
-    for (what, text) in [("2²⁰ newlines", "\n".repeat(1 << 20)), ("500,000 U+FFFD (lone surrogates from JS)", "\u{FFFD}".repeat(500_000))] {
+    for (what, text) in [("2²⁰ newlines", "\n".repeat(1 << 20)), ("500,000 U+FFFD (lone surrogates from JS)", "\u{FFFD}".repeat(500_000))]
+    {
         let units = text.encode_utf16().count();
         let start = now_ms();
         let trace = e.analyze(&text, &Options::default()).expect("analysis");

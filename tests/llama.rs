@@ -112,8 +112,16 @@ fn a_prediction_position_past_the_text_is_the_last_token() {
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn smollm2_fits_the_large_model_budget() {
     let c = LlamaConfig {
-        n_layers: 30, d_model: 576, n_heads: 9, n_kv_heads: 3, d_head: 64, d_mlp: 1536, vocab_size: 49152,
-        context: 8192, rope_base: 1e5, rms_eps: 1e-5,
+        n_layers: 30,
+        d_model: 576,
+        n_heads: 9,
+        n_kv_heads: 3,
+        d_head: 64,
+        d_mlp: 1536,
+        vocab_size: 49152,
+        context: 8192,
+        rope_base: 1e5,
+        rms_eps: 1e-5,
     };
     let k = budget::llama_cost(&c, 64).expect("a cost");
     assert!(k.trace_bytes <= budget::LARGE.trace_bytes && k.peak_bytes <= budget::LARGE.peak_bytes && k.work <= budget::LARGE.work);

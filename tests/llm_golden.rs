@@ -12,7 +12,8 @@ use support::llama_golden::{assert_within, compare};
 const GOLDEN: &str = include_str!("fixtures/smollm2/golden.json");
 
 fn smollm2() -> Option<Vec<u8>> {
-    let path = std::env::var("SMOLLM2_GGUF").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/models/smollm2-135m.Q4_1.gguf").to_string());
+    let path =
+        std::env::var("SMOLLM2_GGUF").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/models/smollm2-135m.Q4_1.gguf").to_string());
     match std::fs::read(&path) {
         Ok(bytes) => Some(bytes),
         Err(_) => {

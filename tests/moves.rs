@@ -35,9 +35,10 @@ fn each_layer_says_how_far_attention_and_the_mlp_turned_every_vector() {
     let tr = analyze(&e, "we sat on the river bank and watched the water");
     let t = tr.tokens.len();
     for (l, layer) in tr.layers.iter().enumerate() {
-        for (name, m, before, after) in
-            [("cos_updated", &layer.cos_updated, &layer.input, &layer.updated), ("cos_output", &layer.cos_output, &layer.updated, &layer.output)]
-        {
+        for (name, m, before, after) in [
+            ("cos_updated", &layer.cos_updated, &layer.input, &layer.updated),
+            ("cos_output", &layer.cos_output, &layer.updated, &layer.output),
+        ] {
             assert_eq!((m.rows, m.cols), (t, 1), "layer {l} {name}: expected shape ({t}, 1)");
             for i in 0..t {
                 let want = cosine(before.row(i), after.row(i));

@@ -11,7 +11,18 @@ use attention_explorer::Engine;
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
 fn config() -> Config {
-    Config { vocab_size: 360, d_model: 8, n_layers: 2, n_heads: 4, d_head: 2, d_mlp: 0, context: 16, ln_eps: 1e-5, positions: Positions::Learned, bos_id: None }
+    Config {
+        vocab_size: 360,
+        d_model: 8,
+        n_layers: 2,
+        n_heads: 4,
+        d_head: 2,
+        d_mlp: 0,
+        context: 16,
+        ln_eps: 1e-5,
+        positions: Positions::Learned,
+        bos_id: None,
+    }
 }
 
 fn object(members: &[(&str, Value)]) -> Value {
@@ -47,13 +58,22 @@ fn disabled_heads_of_the_wrong_shape_are_refused_by_name() {
         (Value::Array(vec![Value::Null]), "`disabled_heads[0]` must be a [layer, head] pair of whole numbers, found null"),
         (Value::Object(vec![]), "`disabled_heads` must be an array of [layer, head] pairs, found an object"),
         // ['01'] was read as head 1 of layer 0 by destructuring the string
-        (Value::Array(vec![Value::String("01".into())]), "`disabled_heads[0]` must be a [layer, head] pair of whole numbers, found a string (\"01\")"),
+        (
+            Value::Array(vec![Value::String("01".into())]),
+            "`disabled_heads[0]` must be a [layer, head] pair of whole numbers, found a string (\"01\")",
+        ),
         (
             Value::Array(vec![Value::Array(vec![Value::String("0".into()), num(1.0)])]),
             "`disabled_heads[0][0]` (a layer) must be a whole number below 2 (the model's layers), found a string (\"0\")",
         ),
-        (Value::Array(vec![pair(0.0, 1.5)]), "`disabled_heads[0][1]` (a head) must be a whole number below 4 (the model's heads), found a number (1.5e0)"),
-        (Value::Array(vec![pair(-1.0, 0.0)]), "`disabled_heads[0][0]` (a layer) must be a whole number below 2 (the model's layers), found a number (-1)"),
+        (
+            Value::Array(vec![pair(0.0, 1.5)]),
+            "`disabled_heads[0][1]` (a head) must be a whole number below 4 (the model's heads), found a number (1.5e0)",
+        ),
+        (
+            Value::Array(vec![pair(-1.0, 0.0)]),
+            "`disabled_heads[0][0]` (a layer) must be a whole number below 2 (the model's layers), found a number (-1)",
+        ),
         (Value::Array(vec![pair(0.0, 4.0)]), "found a number (4)"),
         (Value::Array(vec![Value::Array(vec![num(0.0), num(1.0), num(2.0)])]), "found an array of 3"),
         (Value::LongArray(5_000_000), "found an array of 5000000"),
@@ -144,7 +164,9 @@ fn options_built_in_rust_meet_the_same_checks() {
         Ok(_) => panic!("{o:?} was accepted"),
         Err(err) => err.to_string(),
     };
-    assert!(msg(Options { temperature: 1e-30, ..Options::default() }).contains("`temperature` must be a number from 0.01 to 100, found 1e-30"));
+    assert!(
+        msg(Options { temperature: 1e-30, ..Options::default() }).contains("`temperature` must be a number from 0.01 to 100, found 1e-30")
+    );
     assert!(msg(Options { top_k: usize::MAX, ..Options::default() }).contains("`top_k` must be a whole number from 0 to 100"));
     let ctx = e.model.config().context;
     let past = format!("`predict_position` must be a token index below {ctx} (the context), found {ctx}");

@@ -95,7 +95,10 @@ fn bad_position_and_start_token_configs_are_refused() {
         (rope_config(&[("bos_id", Some(json!(-1)))]), "field `bos_id`: expected a token id (a non-negative integer), found -1"),
         (rope_config(&[("bos_id", Some(json!(0.5)))]), "field `bos_id`: expected a token id (a non-negative integer), found 0.5"),
         (rope_config(&[("context", Some(json!(1)))]), "expected `context` ≥ 2 with a start token (`bos_id`): it takes one place, found 1"),
-        (rope_config(&[("n_heads", Some(json!(16))), ("d_head", Some(json!(1)))]), "expected an even `d_head` with rotary positions (they turn pairs of numbers), found 1"),
+        (
+            rope_config(&[("n_heads", Some(json!(16))), ("d_head", Some(json!(1)))]),
+            "expected an even `d_head` with rotary positions (they turn pairs of numbers), found 1",
+        ),
         // learned positions, but the table is missing
         (rope_config(&[("positions", None), ("rope_base", None)]), "tensor `pos_emb`: expected shape [16, 16], found no such tensor"),
     ];
@@ -363,8 +366,34 @@ fn digests(weights: &[u8]) -> Vec<u64> {
 #[test]
 fn learned_position_traces_are_unchanged() {
     for (name, weights, want) in [
-        ("model.safetensors", TINY, ["a5828ffe0f3d7d59", "6ddc2145caa29c60", "e4205fe75fbedfbc", "fdb2503de1703909", "5324c7592072bf4c", "8f12888771abb2f7", "9dd4fdda8256cc1f", "6f94fcd6e00432f5"]),
-        ("attn_only.safetensors", ATTN_ONLY, ["4aaec224a028b4d7", "5dd57743fd8fb8e6", "ebd3bf90625438df", "4b10a430565fce62", "f5faaacbb0b04d87", "ce4aa45c37fb89ec", "101672d3a65aa5f8", "d65f08cff7c9b049"]),
+        (
+            "model.safetensors",
+            TINY,
+            [
+                "a5828ffe0f3d7d59",
+                "6ddc2145caa29c60",
+                "e4205fe75fbedfbc",
+                "fdb2503de1703909",
+                "5324c7592072bf4c",
+                "8f12888771abb2f7",
+                "9dd4fdda8256cc1f",
+                "6f94fcd6e00432f5",
+            ],
+        ),
+        (
+            "attn_only.safetensors",
+            ATTN_ONLY,
+            [
+                "4aaec224a028b4d7",
+                "5dd57743fd8fb8e6",
+                "ebd3bf90625438df",
+                "4b10a430565fce62",
+                "f5faaacbb0b04d87",
+                "ce4aa45c37fb89ec",
+                "101672d3a65aa5f8",
+                "d65f08cff7c9b049",
+            ],
+        ),
     ] {
         let found: Vec<String> = digests(weights).iter().map(|d| format!("{d:016x}")).collect();
         assert_eq!(found, want, "{name}: the learned-position traces changed");

@@ -32,7 +32,12 @@ struct Kernels {
 fn implementations() -> Vec<Kernels> {
     #[allow(unused_mut)]
     let mut all = vec![
-        Kernels { name: "dispatched", dequant: kernels::matmul_bt_dequant, q8: kernels::matmul_bt_q8, dequantize_row: kernels::dequantize_row },
+        Kernels {
+            name: "dispatched",
+            dequant: kernels::matmul_bt_dequant,
+            q8: kernels::matmul_bt_q8,
+            dequantize_row: kernels::dequantize_row,
+        },
         Kernels { name: "scalar", dequant: quant::matmul_bt_dequant, q8: quant::matmul_bt_q8, dequantize_row: quant::dequantize_row },
     ];
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -183,7 +188,17 @@ fn q8_matmul_is_bit_identical_to_the_spec() {
         for (m, k, n) in [(1, 576, 64), (5, 576, 17), (8, 1536, 9), (13, 64, 63), (4, 32, 1)] {
             let ties = m == 13;
             let x: Vec<f32> = (0..m * k)
-                .map(|p| if ties { if p % 32 == 0 { 127.0 } else { rng.int(-126, 125) as f32 + 0.5 } } else { rng.uniform(-3.0, 3.0) })
+                .map(|p| {
+                    if ties {
+                        if p % 32 == 0 {
+                            127.0
+                        } else {
+                            rng.int(-126, 125) as f32 + 0.5
+                        }
+                    } else {
+                        rng.uniform(-3.0, 3.0)
+                    }
+                })
                 .collect();
             let w = random_matrix(&mut rng, fname, n, k, false);
             let want = run(quant::matmul_bt_q8, &x, &w, format, m, k, n);
@@ -314,7 +329,9 @@ fn q8_block_quantisation() {
 
 #[cfg(not(target_arch = "wasm32"))]
 #[test]
-#[should_panic(expected = "matmul_bt_q8: expected k a multiple of 32, x of m·k = 64 floats, W of n rows of 20 bytes (20 per 32-block of Q4_1) = 60 bytes, y of m·n = 6 floats for m = 2, k = 32, n = 3; found x 64, W 59, y 6")]
+#[should_panic(
+    expected = "matmul_bt_q8: expected k a multiple of 32, x of m·k = 64 floats, W of n rows of 20 bytes (20 per 32-block of Q4_1) = 60 bytes, y of m·n = 6 floats for m = 2, k = 32, n = 3; found x 64, W 59, y 6"
+)]
 fn quantised_matmul_rejects_a_wrong_length() {
     kernels::matmul_bt_q8(&[0.0; 64], &[0; 59], QuantFormat::Q4_1, &mut [0.0; 6], 2, 32, 3);
 }
@@ -332,7 +349,10 @@ fn quantised_matmul_rejects_a_partial_block() {
 #[allow(clippy::assertions_on_constants)] // a failing test run, not a compile error, is the report wanted
 fn quant_simd128_is_tested_in_wasm() {
     assert!(kernels::SIMD128, "the kernel dispatch point does not use the simd128 kernels");
-    assert!(implementations().iter().any(|k| k.name == "simd128"), "the simd128 quantised kernels are not among the tested implementations");
+    assert!(
+        implementations().iter().any(|k| k.name == "simd128"),
+        "the simd128 quantised kernels are not among the tested implementations"
+    );
 }
 
 /// The test's own block reference agrees with a hand-computed Q4_1 block (nibble order included).

@@ -61,10 +61,7 @@ fn weights_file(c: &Config, fill: Fill) -> Vec<u8> {
         for i in 0..shape.iter().product::<usize>() {
             data.extend_from_slice(&value(fill, &name, i).to_le_bytes());
         }
-        header.push_str(&format!(
-            ",\"{name}\":{{\"dtype\":\"F32\",\"shape\":{shape:?},\"data_offsets\":[{begin},{}]}}",
-            data.len()
-        ));
+        header.push_str(&format!(",\"{name}\":{{\"dtype\":\"F32\",\"shape\":{shape:?},\"data_offsets\":[{begin},{}]}}", data.len()));
     }
     header.push('}');
     let mut out = (header.len() as u64).to_le_bytes().to_vec();
@@ -74,7 +71,18 @@ fn weights_file(c: &Config, fill: Fill) -> Vec<u8> {
 }
 
 fn config(n_heads: usize, d_head: usize, n_layers: usize, d_mlp: usize, context: usize, ln_eps: f32) -> Config {
-    Config { vocab_size: TOKENIZER_VOCAB, d_model: n_heads * d_head, n_layers, n_heads, d_head, d_mlp, context, ln_eps, positions: Positions::Learned, bos_id: None }
+    Config {
+        vocab_size: TOKENIZER_VOCAB,
+        d_model: n_heads * d_head,
+        n_layers,
+        n_heads,
+        d_head,
+        d_mlp,
+        context,
+        ln_eps,
+        positions: Positions::Learned,
+        bos_id: None,
+    }
 }
 
 /// Rows of weights are distributions, the prediction is a finite distribution.

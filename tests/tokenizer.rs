@@ -45,23 +45,11 @@ fn check_encoding(tok: &Tokenizer, text: &str) -> Vec<Token> {
         let bytes = tok.token_bytes(t.id).expect("every encoded id has bytes");
         assert_eq!(&text.as_bytes()[at..at + bytes.len()], bytes, "token {t:?} of {text:?}");
         let (lo, hi) = (at, at + bytes.len());
-        assert!(
-            text.is_char_boundary(t.start) && text.is_char_boundary(t.end),
-            "{t:?} of {text:?}"
-        );
-        assert!(
-            t.start <= lo && hi <= t.end,
-            "{t:?} should contain bytes {lo}..{hi} of {text:?}"
-        );
+        assert!(text.is_char_boundary(t.start) && text.is_char_boundary(t.end), "{t:?} of {text:?}");
+        assert!(t.start <= lo && hi <= t.end, "{t:?} should contain bytes {lo}..{hi} of {text:?}");
         // the smallest such range: no char boundary strictly inside start..lo or hi..end
-        assert!(
-            (t.start + 1..=lo).all(|p| !text.is_char_boundary(p)),
-            "{t:?} starts too early in {text:?}"
-        );
-        assert!(
-            (hi..t.end).all(|p| !text.is_char_boundary(p)),
-            "{t:?} ends too late in {text:?}"
-        );
+        assert!((t.start + 1..=lo).all(|p| !text.is_char_boundary(p)), "{t:?} starts too early in {text:?}");
+        assert!((hi..t.end).all(|p| !text.is_char_boundary(p)), "{t:?} ends too late in {text:?}");
         at = hi;
     }
     assert_eq!(at, text.len());
@@ -73,12 +61,7 @@ fn parity(tok: &Tokenizer, file: &str) -> usize {
     let cases = cases.as_array().expect("array of cases");
     for case in cases {
         let text = case["text"].as_str().expect("text");
-        let expected: Vec<u32> = case["ids"]
-            .as_array()
-            .expect("ids")
-            .iter()
-            .map(|x| x.as_u64().expect("id") as u32)
-            .collect();
+        let expected: Vec<u32> = case["ids"].as_array().expect("ids").iter().map(|x| x.as_u64().expect("id") as u32).collect();
         assert_eq!(tok.encode_ids(text), expected, "ids of {text:?}");
         check_encoding(tok, text);
     }
@@ -184,14 +167,7 @@ fn added_tokens_are_matched_literally() {
     let eot = tok.id_of("<|endoftext|>").expect("special token");
     assert_eq!(eot, 0);
     let tokens = check_encoding(&tok, "a<|endoftext|>b");
-    assert_eq!(
-        tokens[1],
-        Token {
-            id: eot,
-            start: 1,
-            end: 14
-        }
-    );
+    assert_eq!(tokens[1], Token { id: eot, start: 1, end: 14 });
     assert_eq!(tokens.len(), 3);
     assert!(!tok.encode_ids("<|endoftext|").contains(&eot));
     assert!(!tok.encode_ids("<|endoftex t|>").contains(&eot));
@@ -232,39 +208,24 @@ fn merges_match_the_textbook_algorithm() {
         .as_array()
         .expect("merges")
         .iter()
-        .map(|m| {
-            (
-                m[0].as_str().expect("left").to_string(),
-                m[1].as_str().expect("right").to_string(),
-            )
-        })
+        .map(|m| (m[0].as_str().expect("left").to_string(), m[1].as_str().expect("right").to_string()))
         .collect();
     let naive = |word: &str| -> Vec<u32> {
         let mut parts: Vec<String> = word.chars().map(String::from).collect();
         loop {
             let best = (0..parts.len().saturating_sub(1))
-                .filter_map(|i| {
-                    ranks
-                        .iter()
-                        .position(|(a, b)| *a == parts[i] && *b == parts[i + 1])
-                        .map(|r| (r, i))
-                })
+                .filter_map(|i| ranks.iter().position(|(a, b)| *a == parts[i] && *b == parts[i + 1]).map(|r| (r, i)))
                 .min();
             let Some((_, i)) = best else { break };
             let right = parts.remove(i + 1);
             parts[i].push_str(&right);
         }
-        parts
-            .iter()
-            .map(|p| vocab[p.as_str()].as_u64().expect("id") as u32)
-            .collect()
+        parts.iter().map(|p| vocab[p.as_str()].as_u64().expect("id") as u32).collect()
     };
     let mut rng = Rng(0x1234_5678_9abc_def1);
     let letters = ['e', 't', 'h', 'a', 'o', 'n', 'r', 's', 'i', 'd', 'l', 'w'];
     for _ in 0..300 {
-        let word: String = (0..1 + rng.below(40))
-            .map(|_| letters[rng.below(letters.len())])
-            .collect();
+        let word: String = (0..1 + rng.below(40)).map(|_| letters[rng.below(letters.len())]).collect();
         assert_eq!(tok.encode_ids(&word), naive(&word), "word {word:?}");
     }
 }
@@ -321,19 +282,13 @@ fn malformed_json_is_refused() {
         assert!(message.contains("expected JSON, found invalid JSON"), "{message}");
     }
     assert_refused(&json!([1, 2]), &["expected a JSON object, found an array"]);
-    assert_refused(
-        &json!({}),
-        &["pre_tokenizer: expected ByteLevel or Sequence[Digits, ByteLevel], found nothing"],
-    );
+    assert_refused(&json!({}), &["pre_tokenizer: expected ByteLevel or Sequence[Digits, ByteLevel], found nothing"]);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn unsupported_pipelines_are_refused() {
-    assert_refused(
-        &with(|v| v["normalizer"] = json!({"type": "NFC"})),
-        &["normalizer: expected null (no normalizer), found NFC"],
-    );
+    assert_refused(&with(|v| v["normalizer"] = json!({"type": "NFC"})), &["normalizer: expected null (no normalizer), found NFC"]);
     assert_refused(
         &with(|v| v["pre_tokenizer"] = json!({"type": "Whitespace"})),
         &["expected ByteLevel or Sequence[Digits, ByteLevel], found Whitespace"],
@@ -358,119 +313,65 @@ fn unsupported_pipelines_are_refused() {
         &with(|v| v["post_processor"] = json!({"type": "TemplateProcessing"})),
         &["post_processor: expected null or ByteLevel, found TemplateProcessing"],
     );
-    assert_refused(
-        &with(|v| v["decoder"] = json!({"type": "WordPiece"})),
-        &["decoder: expected null or ByteLevel, found WordPiece"],
-    );
-    assert_refused(
-        &with(|v| v["model"]["type"] = json!("WordPiece")),
-        &["model.type: expected \"BPE\", found \"WordPiece\""],
-    );
-    assert_refused(
-        &with(|v| v["model"]["dropout"] = json!(0.1)),
-        &["model.dropout: expected null (no dropout), found 0.1"],
-    );
-    assert_refused(
-        &with(|v| v["model"]["unk_token"] = json!("<unk>")),
-        &["model.unk_token: expected null", "found \"<unk>\""],
-    );
+    assert_refused(&with(|v| v["decoder"] = json!({"type": "WordPiece"})), &["decoder: expected null or ByteLevel, found WordPiece"]);
+    assert_refused(&with(|v| v["model"]["type"] = json!("WordPiece")), &["model.type: expected \"BPE\", found \"WordPiece\""]);
+    assert_refused(&with(|v| v["model"]["dropout"] = json!(0.1)), &["model.dropout: expected null (no dropout), found 0.1"]);
+    assert_refused(&with(|v| v["model"]["unk_token"] = json!("<unk>")), &["model.unk_token: expected null", "found \"<unk>\""]);
     assert_refused(
         &with(|v| v["model"]["continuing_subword_prefix"] = json!("##")),
         &["model.continuing_subword_prefix: expected null, found \"##\""],
     );
-    assert_refused(
-        &with(|v| v["model"]["byte_fallback"] = json!(true)),
-        &["model.byte_fallback: expected false, found true"],
-    );
-    assert_refused(
-        &with(|v| v["model"] = json!(3)),
-        &["model: expected an object, found 3"],
-    );
+    assert_refused(&with(|v| v["model"]["byte_fallback"] = json!(true)), &["model.byte_fallback: expected false, found true"]);
+    assert_refused(&with(|v| v["model"] = json!(3)), &["model: expected an object, found 3"]);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn broken_vocabularies_are_refused() {
-    assert_refused(
-        &with(|v| v["model"]["vocab"] = json!([])),
-        &["model.vocab: expected an object of token → id, found an array"],
-    );
+    assert_refused(&with(|v| v["model"]["vocab"] = json!([])), &["model.vocab: expected an object of token → id, found an array"]);
     // "Ġ" is the space byte: without it, " " cannot be encoded
     let euro = with(|v| v["model"]["vocab"]["a€"] = json!(360));
-    assert_refused(
-        &euro,
-        &["model.vocab[\"a€\"]: expected byte-level characters only, found U+20AC \"€\""],
-    );
+    assert_refused(&euro, &["model.vocab[\"a€\"]: expected byte-level characters only, found U+20AC \"€\""]);
     let missing_byte = with(|v| {
         let vocab = v["model"]["vocab"].as_object_mut().expect("vocab");
         let id = vocab.remove("Ġ").expect("Ġ");
         vocab.insert("ĠĠĠĠĠĠĠĠ".into(), id);
     });
-    assert_refused(
-        &missing_byte,
-        &["expected a token for every byte, found none for byte 0x20 (\"Ġ\")"],
-    );
+    assert_refused(&missing_byte, &["expected a token for every byte, found none for byte 0x20 (\"Ġ\")"]);
     let duplicate = with(|v| v["model"]["vocab"]["Ġ"] = json!(5));
     assert_refused(&duplicate, &["expected a unique id, found id 5 used twice"]);
     let gap = with(|v| v["model"]["vocab"]["Ġ"] = json!(360));
     let message = error_of(&gap);
-    assert!(
-        message.contains("expected the ids 0..361 to have no gaps, found no token with id"),
-        "{message}"
-    );
+    assert!(message.contains("expected the ids 0..361 to have no gaps, found no token with id"), "{message}");
     assert_refused(
         &with(|v| v["model"]["vocab"]["Ġ"] = json!(1u64 << 40)),
         &["model.vocab[\"Ġ\"]: expected an id in 0..361, found 1099511627776"],
     );
-    assert_refused(
-        &with(|v| v["model"]["vocab"]["Ġ"] = json!(-1)),
-        &["expected an id in 0..361, found -1"],
-    );
+    assert_refused(&with(|v| v["model"]["vocab"]["Ġ"] = json!(-1)), &["expected an id in 0..361, found -1"]);
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]
 #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
 fn broken_merges_and_added_tokens_are_refused() {
-    assert_refused(
-        &with(|v| v["model"]["merges"] = json!({})),
-        &["model.merges: expected an array, found an object"],
-    );
-    assert_refused(
-        &with(|v| v["model"]["merges"][0] = json!("h e x")),
-        &["model.merges[0]: expected \"left right\", found \"h e x\""],
-    );
-    assert_refused(
-        &with(|v| v["model"]["merges"][1] = json!(["a"])),
-        &["model.merges[1]: expected [\"left\", \"right\"], found [\"a\"]"],
-    );
-    assert_refused(
-        &with(|v| v["model"]["merges"][2] = json!(7)),
-        &["model.merges[2]: expected a string or a pair, found 7"],
-    );
+    assert_refused(&with(|v| v["model"]["merges"] = json!({})), &["model.merges: expected an array, found an object"]);
+    assert_refused(&with(|v| v["model"]["merges"][0] = json!("h e x")), &["model.merges[0]: expected \"left right\", found \"h e x\""]);
+    assert_refused(&with(|v| v["model"]["merges"][1] = json!(["a"])), &["model.merges[1]: expected [\"left\", \"right\"], found [\"a\"]"]);
+    assert_refused(&with(|v| v["model"]["merges"][2] = json!(7)), &["model.merges[2]: expected a string or a pair, found 7"]);
     assert_refused(
         &with(|v| v["model"]["merges"][3] = json!(["q", "zz"])),
         &["model.merges[3] \"q\" + \"zz\": expected both parts and \"qzz\" in the vocab, found no \"zz\""],
     );
-    assert_refused(
-        &with(|v| v["model"]["merges"][3] = json!(["q", "z"])),
-        &["found no \"qz\""],
-    );
+    assert_refused(&with(|v| v["model"]["merges"][3] = json!(["q", "z"])), &["found no \"qz\""]);
     assert_refused(
         &with(|v| v["added_tokens"][0]["lstrip"] = json!(true)),
         &["added_tokens[0] \"<|endoftext|>\".lstrip: expected false, found true"],
     );
-    assert_refused(
-        &with(|v| v["added_tokens"][0]["id"] = json!(9999)),
-        &["added_tokens[0]: expected an id in 0..361, found 9999"],
-    );
+    assert_refused(&with(|v| v["added_tokens"][0]["id"] = json!(9999)), &["added_tokens[0]: expected an id in 0..361, found 9999"]);
     assert_refused(
         &with(|v| v["added_tokens"][0]["content"] = json!("")),
         &["added_tokens[0]: expected a non-empty `content`, found \"\""],
     );
-    assert_refused(
-        &with(|v| v["added_tokens"] = json!("x")),
-        &["added_tokens: expected an array, found \"x\""],
-    );
+    assert_refused(&with(|v| v["added_tokens"] = json!("x")), &["added_tokens: expected an array, found \"x\""]);
 }
 
 /// Seeded random damage to tokenizer.json (truncations, byte flips) must only ever produce errors.

@@ -13,7 +13,12 @@ fn alphabet() -> Vec<String> {
     let mut next = 0x100;
     (0..256u32)
         .map(|b| {
-            let c = if printable(b) { b } else { next += 1; next - 1 };
+            let c = if printable(b) {
+                b
+            } else {
+                next += 1;
+                next - 1
+            };
             char::from_u32(c).expect("a char").to_string()
         })
         .collect()
@@ -61,7 +66,10 @@ fn bad_lists_are_refused_with_what_was_found() {
     let (tokens, special) = lists();
     let mut bad = tokens.clone();
     bad[100] = "héllo\u{2603}".into();
-    assert_eq!(build(&bad, &special, &MERGES).unwrap_err(), "token 100 \"héllo☃\": expected byte-level characters only, found U+2603 \"☃\"");
+    assert_eq!(
+        build(&bad, &special, &MERGES).unwrap_err(),
+        "token 100 \"héllo☃\": expected byte-level characters only, found U+2603 \"☃\""
+    );
     let mut twice = tokens.clone();
     twice[257] = "a".into();
     assert!(build(&twice, &special, &[]).unwrap_err().starts_with("token 257 \"a\": expected each token once, found it also as token 97"));

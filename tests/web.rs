@@ -76,7 +76,9 @@ fn errors_are_readable_and_the_model_survives_a_bad_load() {
         let msg = message(ex.analyze(&jstr("hi"), opts(js)).err().unwrap_or_else(|| panic!("{js} is refused")));
         assert!(msg.contains(says), "{js}: {msg}");
     }
-    let ok = ex.analyze(&jstr("hi there"), opts(r#"{"predict_position": null, "disabled_heads": [[0, 1]], "top_k": 3}"#)).expect("valid options");
+    let ok = ex
+        .analyze(&jstr("hi there"), opts(r#"{"predict_position": null, "disabled_heads": [[0, 1]], "top_k": 3}"#))
+        .expect("valid options");
     assert_eq!(js_sys::Array::from(&get(&get(&ok, "predict"), "top")).length(), 3);
     let err = ex.load(b"not a model", b"{}", None).expect_err("garbage is refused");
     assert!(message(err).contains("weights"));
@@ -148,7 +150,10 @@ fn a_huge_javascript_string_is_cut_before_it_is_copied_into_wasm() {
         let trace = ex.analyze(&text, JsValue::UNDEFINED).expect("analysis");
         let elapsed = js_sys::Date::now() - start;
         let cut = get(&trace, "text_cut").as_f64().unwrap_or(-1.0) as usize;
-        assert!(cut >= units - attention_explorer::MAX_TEXT_UNITS && cut <= units - attention_explorer::MAX_TEXT_UNITS + 1, "{js}: cut {cut} of {units}");
+        assert!(
+            cut >= units - attention_explorer::MAX_TEXT_UNITS && cut <= units - attention_explorer::MAX_TEXT_UNITS + 1,
+            "{js}: cut {cut} of {units}"
+        );
         let tokens = Array::from(&get(&trace, "tokens"));
         let last = tokens.get(tokens.length() - 1);
         assert_eq!(get(&last, "end").as_f64(), Some(units as f64), "{js}: offsets index the whole string");

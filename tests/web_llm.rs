@@ -79,7 +79,8 @@ fn info_summary_and_views_are_plain_objects() {
         let v = ex.view(1.0, 1.0, step).unwrap_or_else(|e| panic!("{step}: {}", message(e)));
         assert_eq!(shape(&get(&get(&v, "matrices"), name)), want, "{step}.{name}");
     }
-    let masked: Float32Array = get(&get(&get(&ex.view(0.0, 0.0, "masked").expect("masked"), "matrices"), "masked"), "data").dyn_into().expect("data");
+    let masked: Float32Array =
+        get(&get(&get(&ex.view(0.0, 0.0, "masked").expect("masked"), "matrices"), "masked"), "data").dyn_into().expect("data");
     assert_eq!(masked.get_index(1), f32::NEG_INFINITY, "−∞ above the diagonal");
     let p = ex.view(0.0, 0.0, "predict").expect("predict");
     assert_eq!(shape(&get(&get(&p, "matrices"), "probs")), (1, 264));

@@ -159,7 +159,10 @@ pub fn read_config(g: &Gguf) -> Result<LlamaConfig, GgufError> {
         None => return Err(GgufError::Model("general.architecture is missing (llama is supported)".into())),
     }
     if let Some(v @ Value::Array(_)) = g.get("llama.attention.head_count") {
-        return Err(GgufError::Unsupported(format!("per-layer head counts (llama.attention.head_count is an {}) are not supported", v.describe())));
+        return Err(GgufError::Unsupported(format!(
+            "per-layer head counts (llama.attention.head_count is an {}) are not supported",
+            v.describe()
+        )));
     }
     let n_layers = dim(g, "llama.block_count", MAX_LAYERS, None)?;
     let d_model = dim(g, "llama.embedding_length", MAX_D_MODEL, None)?;
@@ -170,10 +173,14 @@ pub fn read_config(g: &Gguf) -> Result<LlamaConfig, GgufError> {
     let rope_base = positive(g, "llama.rope.freq_base", Some(10_000.0))?;
     let rms_eps = positive(g, "llama.attention.layer_norm_rms_epsilon", None)?;
     if d_model % n_heads != 0 {
-        return Err(GgufError::Model(format!("llama.embedding_length {d_model} is not a multiple of llama.attention.head_count {n_heads}")));
+        return Err(GgufError::Model(format!(
+            "llama.embedding_length {d_model} is not a multiple of llama.attention.head_count {n_heads}"
+        )));
     }
     if n_heads % n_kv_heads != 0 {
-        return Err(GgufError::Model(format!("llama.attention.head_count {n_heads} is not a multiple of llama.attention.head_count_kv {n_kv_heads}")));
+        return Err(GgufError::Model(format!(
+            "llama.attention.head_count {n_heads} is not a multiple of llama.attention.head_count_kv {n_kv_heads}"
+        )));
     }
     let d_head = d_model / n_heads;
     if d_head % 2 != 0 {
@@ -192,7 +199,9 @@ pub fn read_config(g: &Gguf) -> Result<LlamaConfig, GgufError> {
     let vocab_size = match (int(g, "llama.vocab_size")?, g.get("tokenizer.ggml.tokens").and_then(Value::as_array)) {
         (Some(_), _) => dim(g, "llama.vocab_size", MAX_VOCAB, None)?,
         (None, Some(tokens)) if (1..=MAX_VOCAB).contains(&tokens.len()) => tokens.len(),
-        (None, Some(tokens)) => return Err(GgufError::Absurd(format!("a vocabulary of {} tokens, expected 1..={MAX_VOCAB}", tokens.len()))),
+        (None, Some(tokens)) => {
+            return Err(GgufError::Absurd(format!("a vocabulary of {} tokens, expected 1..={MAX_VOCAB}", tokens.len())))
+        }
         (None, None) => return Err(GgufError::Model("llama.vocab_size and tokenizer.ggml.tokens are both missing".into())),
     };
     Ok(LlamaConfig { n_layers, d_model, n_heads, n_kv_heads, d_head, d_mlp, vocab_size, context, rope_base, rms_eps })
@@ -201,7 +210,8 @@ pub fn read_config(g: &Gguf) -> Result<LlamaConfig, GgufError> {
 /// What a tensor must be: its shape and whether it is a norm (F32/F16 only).
 fn expect<'a>(g: &Gguf<'a>, name: &str, shape: [usize; 2], norm: bool) -> Result<Tensor<'a>, GgufError> {
     let want: &[usize] = if norm { &shape[..1] } else { &shape };
-    let t = g.tensor(name).ok_or_else(|| GgufError::Model(format!("tensor {name} is missing: a llama model needs it, of shape {want:?}")))?;
+    let t =
+        g.tensor(name).ok_or_else(|| GgufError::Model(format!("tensor {name} is missing: a llama model needs it, of shape {want:?}")))?;
     if t.shape != want {
         return Err(GgufError::Model(format!("tensor {name} has shape {:?}, expected {want:?}", t.shape)));
     }
@@ -283,21 +293,35 @@ fn token_id(g: &Gguf, key: &str, vocab: usize) -> Result<Option<u32>, GgufError>
 
 /// Reads and checks the `tokenizer.ggml.*` data for a vocabulary of `vocab` tokens.
 pub fn read_tokenizer<'a>(g: &Gguf<'a>, vocab: usize) -> Result<TokenizerData<'a>, GgufError> {
-    let string = |key: &str| g.get(key).map(|v| v.as_str().ok_or_else(|| GgufError::Model(format!("{key} must be a string, found {}", v.describe())))).transpose();
+    let string = |key: &str| {
+        g.get(key)
+            .map(|v| v.as_str().ok_or_else(|| GgufError::Model(format!("{key} must be a string, found {}", v.describe()))))
+            .transpose()
+    };
     match string("tokenizer.ggml.model")? {
         Some("gpt2") => {}
-        Some(other) => return Err(GgufError::Unsupported(format!("tokenizer model `{other}` is not supported (gpt2, byte-level BPE, is)"))),
+        Some(other) => {
+            return Err(GgufError::Unsupported(format!("tokenizer model `{other}` is not supported (gpt2, byte-level BPE, is)")))
+        }
         None => return Err(GgufError::Model("tokenizer.ggml.model is missing (gpt2 is supported)".into())),
     }
     let pre = match string("tokenizer.ggml.pre")? {
         Some("smollm") => "smollm",
         Some(other) => return Err(GgufError::Unsupported(format!("pre-tokenizer `{other}` is not supported (smollm is)"))),
-        None => return Err(GgufError::Unsupported("tokenizer.ggml.pre is missing: the pre-tokenizer is unknown (smollm is supported)".into())),
+        None => {
+            return Err(GgufError::Unsupported("tokenizer.ggml.pre is missing: the pre-tokenizer is unknown (smollm is supported)".into()))
+        }
     };
-    let array = |key: &str| g.get(key).map(|v| v.as_array().ok_or_else(|| GgufError::Model(format!("{key} must be an array, found {}", v.describe())))).transpose();
+    let array = |key: &str| {
+        g.get(key)
+            .map(|v| v.as_array().ok_or_else(|| GgufError::Model(format!("{key} must be an array, found {}", v.describe()))))
+            .transpose()
+    };
     let strings = |key: &str| -> Result<Vec<&'a str>, GgufError> {
         let a = array(key)?.ok_or_else(|| GgufError::Model(format!("{key} is missing: a gpt2 tokenizer needs it")))?;
-        a.strings().map(<[&str]>::to_vec).ok_or_else(|| GgufError::Model(format!("{key} must be an array of strings, found an array of {}", a.elem_type().name())))
+        a.strings()
+            .map(<[&str]>::to_vec)
+            .ok_or_else(|| GgufError::Model(format!("{key} must be an array of strings, found an array of {}", a.elem_type().name())))
     };
     let tokens = strings("tokenizer.ggml.tokens")?;
     if tokens.len() != vocab {
@@ -312,7 +336,9 @@ pub fn read_tokenizer<'a>(g: &Gguf<'a>, vocab: usize) -> Result<TokenizerData<'a
     let token_types = match array("tokenizer.ggml.token_type")? {
         None => None,
         Some(a) => {
-            let types = a.to_i64s().ok_or_else(|| GgufError::Model(format!("tokenizer.ggml.token_type must be integers, found an array of {}", a.elem_type().name())))?;
+            let types = a.to_i64s().ok_or_else(|| {
+                GgufError::Model(format!("tokenizer.ggml.token_type must be integers, found an array of {}", a.elem_type().name()))
+            })?;
             if types.len() != vocab {
                 return Err(GgufError::Model(format!("tokenizer.ggml.token_type has {} entries for {vocab} tokens", types.len())));
             }
@@ -337,7 +363,9 @@ pub fn read_tokenizer<'a>(g: &Gguf<'a>, vocab: usize) -> Result<TokenizerData<'a
     }
     let add_bos = match g.get("tokenizer.ggml.add_bos_token") {
         None => None,
-        Some(v) => Some(v.as_bool().ok_or_else(|| GgufError::Model(format!("tokenizer.ggml.add_bos_token must be a bool, found {}", v.describe())))?),
+        Some(v) => Some(
+            v.as_bool().ok_or_else(|| GgufError::Model(format!("tokenizer.ggml.add_bos_token must be a bool, found {}", v.describe())))?,
+        ),
     };
     Ok(TokenizerData {
         pre,

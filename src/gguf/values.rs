@@ -244,7 +244,8 @@ impl<'a> Value<'a> {
 pub(crate) fn read_value<'a>(r: &mut Cursor<'a>, key: &str) -> Result<Value<'a>, GgufError> {
     let inside = || format!("the value of metadata key `{key}`");
     let id = r.u32(&inside)?;
-    let ty = ValueType::from_id(id).ok_or_else(|| GgufError::Malformed(format!("metadata key `{key}` has value type {id}, which is not a GGUF type (0..=12)")))?;
+    let ty = ValueType::from_id(id)
+        .ok_or_else(|| GgufError::Malformed(format!("metadata key `{key}` has value type {id}, which is not a GGUF type (0..=12)")))?;
     read_typed(r, ty, key, 0)
 }
 
@@ -291,9 +292,9 @@ fn read_array<'a>(r: &mut Cursor<'a>, key: &str, depth: u32) -> Result<Array<'a>
         }
         _ => {
             let size = ty.size().unwrap_or(1);
-            let total = count
-                .checked_mul(size)
-                .ok_or_else(|| GgufError::Absurd(format!("the array `{key}` declares {count} {} elements, more than 2⁶⁴ bytes", ty.name())))?;
+            let total = count.checked_mul(size).ok_or_else(|| {
+                GgufError::Absurd(format!("the array `{key}` declares {count} {} elements, more than 2⁶⁴ bytes", ty.name()))
+            })?;
             let bytes = r.take(total, &inside)?;
             check_bools(ty, bytes, key)?;
             Ok(Array::Numbers { ty, bytes })

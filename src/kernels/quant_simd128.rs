@@ -265,7 +265,10 @@ unsafe fn dequant_group<B: Block, const R: usize>(x: *const f32, w: *const u8, y
             for (r, acc) in acc.iter_mut().enumerate().take(R) {
                 let xr = x.add(r * k + b * BLOCK);
                 let p = |v: usize| f32x4_mul(v128_load(xr.add(4 * v) as *const v128), wv[v]);
-                let s = f32x4_add(f32x4_add(f32x4_add(p(0), p(1)), f32x4_add(p(2), p(3))), f32x4_add(f32x4_add(p(4), p(5)), f32x4_add(p(6), p(7))));
+                let s = f32x4_add(
+                    f32x4_add(f32x4_add(p(0), p(1)), f32x4_add(p(2), p(3))),
+                    f32x4_add(f32x4_add(p(4), p(5)), f32x4_add(p(6), p(7))),
+                );
                 *acc = f32x4_add(*acc, s);
             }
         }
@@ -286,7 +289,8 @@ struct Q8Rows {
 fn quantize_rows(x: &[f32], m: usize, k: usize) -> Q8Rows {
     let blocks = k / BLOCK;
     let groups = m.div_ceil(MR);
-    let mut out = Q8Rows { q: vec![0; groups * blocks * MR * BLOCK], d: vec![0.0; groups * blocks * MR], s: vec![0.0; groups * blocks * MR] };
+    let mut out =
+        Q8Rows { q: vec![0; groups * blocks * MR * BLOCK], d: vec![0.0; groups * blocks * MR], s: vec![0.0; groups * blocks * MR] };
     for i in 0..m {
         for b in 0..blocks {
             let at = ((i / MR) * blocks + b) * MR + i % MR;
@@ -348,7 +352,15 @@ pub fn matmul_bt_q8(x: &[f32], w: &[u8], format: QuantFormat, y: &mut [f32], m: 
 /// R rows of y (at `y`, row stride n) from one group of quantised rows (q, d, s as in [`Q8Rows`])
 /// and all of W.
 #[inline(always)]
-unsafe fn q8_group<B: Block, const R: usize>(q: *const i16, d: *const f32, s: *const f32, w: *const u8, y: *mut f32, blocks: usize, n: usize) {
+unsafe fn q8_group<B: Block, const R: usize>(
+    q: *const i16,
+    d: *const f32,
+    s: *const f32,
+    w: *const u8,
+    y: *mut f32,
+    blocks: usize,
+    n: usize,
+) {
     for j in 0..n {
         let w_row = w.add(j * blocks * B::BYTES);
         let mut acc = f32x4_splat(0.0);

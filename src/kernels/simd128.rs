@@ -333,7 +333,7 @@ impl ExpConsts {
             log2e: f32x4_splat(core::f32::consts::LOG2_E),
             round: f32x4_splat(ROUND),
             round_bits: i32x4_splat(ROUND.to_bits() as i32),
-            ln2_hi: f32x4_splat(0.693_359_375), // 355/512, exact in 9 bits, so n·ln2_hi is exact
+            ln2_hi: f32x4_splat(0.693_359_375),   // 355/512, exact in 9 bits, so n·ln2_hi is exact
             ln2_lo: f32x4_splat(-2.121_944_4e-4), // ln 2 − ln2_hi
             minus_one: f32x4_splat(-1.0),
             one: f32x4_splat(1.0),

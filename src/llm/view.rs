@@ -29,7 +29,8 @@ use crate::trace::{Candidate, Matrix};
 /// | `delta`   | `mixed` (T,Dh), `delta` (T,D) (its share), `layer_delta` (T,D) (ΔE of all heads) |
 /// | `update`  | `input`, `delta`, `updated`, `mlp_normed` (T,D), `mlp_hidden` (T,F), `mlp_out`, `output` (T,D) |
 /// | `predict` | `normed` (1,D), `logits`, `probs` (1,V); and `top` (the layer and head are ignored) |
-pub const STEPS: [&str; 13] = ["embed", "queries", "keys", "rotate", "scores", "scaled", "masked", "weights", "values", "mix", "delta", "update", "predict"];
+pub const STEPS: [&str; 13] =
+    ["embed", "queries", "keys", "rotate", "scores", "scaled", "masked", "weights", "values", "mix", "delta", "update", "predict"];
 
 /// One step's matrices, by name; `top` only for `predict`.
 #[derive(Clone, Debug, Serialize)]
@@ -75,7 +76,9 @@ impl Llm {
                 ("rotated_queries", b(&l.rotated_queries[head])),
                 ("rotated_keys", b(&l.rotated_keys[g])),
             ],
-            "scores" => vec![("rotated_queries", b(&l.rotated_queries[head])), ("rotated_keys", b(&l.rotated_keys[g])), ("scores", b(&at.scores))],
+            "scores" => {
+                vec![("rotated_queries", b(&l.rotated_queries[head])), ("rotated_keys", b(&l.rotated_keys[g])), ("scores", b(&at.scores))]
+            }
             "scaled" => vec![("scores", b(&at.scores)), ("scaled", b(&at.scaled))],
             "masked" => vec![("scaled", b(&at.scaled)), ("masked", b(&at.masked))],
             "weights" => vec![("masked", b(&at.masked)), ("weights", b(&at.weights))],

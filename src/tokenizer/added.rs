@@ -157,11 +157,7 @@ mod tests {
     /// The definition, by brute force: the first start with any token, the longest token there.
     fn brute(tokens: &[(String, u32)], hay: &[u8], from: usize) -> Option<(usize, usize, u32)> {
         (from..hay.len()).find_map(|i| {
-            tokens
-                .iter()
-                .filter(|(c, _)| hay[i..].starts_with(c.as_bytes()))
-                .max_by_key(|(c, _)| c.len())
-                .map(|(c, id)| (i, c.len(), *id))
+            tokens.iter().filter(|(c, _)| hay[i..].starts_with(c.as_bytes())).max_by_key(|(c, _)| c.len()).map(|(c, id)| (i, c.len(), *id))
         })
     }
 

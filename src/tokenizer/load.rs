@@ -51,17 +51,11 @@ fn pipeline(root: &Json) -> Result<bool, TokenizerError> {
             }
             list => {
                 let found: Vec<String> = list.iter().map(Json::describe).collect();
-                return err(format!(
-                    "pre_tokenizer: expected Sequence[Digits, ByteLevel], found Sequence[{}]",
-                    found.join(", ")
-                ));
+                return err(format!("pre_tokenizer: expected Sequence[Digits, ByteLevel], found Sequence[{}]", found.join(", ")));
             }
         },
         other => {
-            return err(format!(
-                "pre_tokenizer: expected ByteLevel or Sequence[Digits, ByteLevel], found {}",
-                describe_or_nothing(other)
-            ))
+            return err(format!("pre_tokenizer: expected ByteLevel or Sequence[Digits, ByteLevel], found {}", describe_or_nothing(other)))
         }
     };
     for key in ["post_processor", "decoder"] {
@@ -106,10 +100,7 @@ struct Vocab {
 /// in [`finish`]), so no id can reach `count`: that bounds the allocation too.
 fn vocab(model: &Json, added_list: Option<&Json>) -> Result<Vocab, TokenizerError> {
     let Some(vocab) = model.get("vocab").and_then(Json::as_object) else {
-        return err(format!(
-            "model.vocab: expected an object of token → id, found {}",
-            describe_or_nothing(model.get("vocab"))
-        ));
+        return err(format!("model.vocab: expected an object of token → id, found {}", describe_or_nothing(model.get("vocab"))));
     };
     if vocab.len() > MAX_VOCAB {
         return err(format!("model.vocab: expected at most {MAX_VOCAB} tokens, found {}", vocab.len()));
@@ -283,10 +274,7 @@ struct Parts {
 /// concatenated.
 fn finish(by_id: Vec<Option<Vec<u8>>>, p: Parts) -> Result<Tokenizer, TokenizerError> {
     if let Some(gap) = by_id.iter().position(Option::is_none) {
-        return err(format!(
-            "model.vocab: expected the ids 0..{} to have no gaps, found no token with id {gap}",
-            by_id.len()
-        ));
+        return err(format!("model.vocab: expected the ids 0..{} to have no gaps, found no token with id {gap}", by_id.len()));
     }
     let added_matcher = AddedTokens::new(&p.added).map_err(|(first, again)| {
         TokenizerError::new(format!(
@@ -347,13 +335,7 @@ fn describe_or_nothing(v: Option<&Json>) -> String {
 }
 
 /// `obj[key]` must be absent or pass `accept`.
-fn expect_field(
-    obj: &Json,
-    section: &str,
-    key: &str,
-    accept: fn(&Json) -> bool,
-    expected: &str,
-) -> Result<(), TokenizerError> {
+fn expect_field(obj: &Json, section: &str, key: &str, accept: fn(&Json) -> bool, expected: &str) -> Result<(), TokenizerError> {
     match obj.get(key) {
         None => Ok(()),
         Some(v) if accept(v) => Ok(()),

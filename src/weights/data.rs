@@ -62,19 +62,14 @@ pub(super) fn check_tiling(
     if covered != data_len {
         return Err(WeightsError::Offsets {
             name: previous.map_or_else(String::new, name),
-            detail: format!(
-                "expected the tensors to cover all {data_len} data bytes, found the last one ending at {covered}"
-            ),
+            detail: format!("expected the tensors to cover all {data_len} data bytes, found the last one ending at {covered}"),
         });
     }
     Ok(())
 }
 
 fn f32s(bytes: &[u8]) -> Vec<f32> {
-    bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
+    bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
 }
 
 /// Expands one tensor to f32 (F16 exactly, I8 as `q as f32 * scale[row]`) and checks it is finite.
@@ -82,25 +77,15 @@ pub(super) fn expand(name: &str, entry: &Entry, scale: Option<&Entry>, data: &[u
     let slice = |e: &Entry| data.get(e.begin..e.end).unwrap_or(&[]);
     let values = match (entry.dtype, scale) {
         (Dtype::F32, _) => f32s(slice(entry)),
-        (Dtype::F16, _) => slice(entry)
-            .chunks_exact(2)
-            .map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]])))
-            .collect(),
+        (Dtype::F16, _) => slice(entry).chunks_exact(2).map(|b| f16_to_f32(u16::from_le_bytes([b[0], b[1]]))).collect(),
         (Dtype::I8, Some(scale_entry)) => {
             let scale = f32s(slice(scale_entry));
             finite(&format!("{name}.scale"), &scale)?;
             let cols = entry.shape.get(1).copied().unwrap_or(1).max(1);
-            slice(entry)
-                .chunks_exact(cols)
-                .zip(&scale)
-                .flat_map(|(row, &s)| row.iter().map(move |&q| f32::from(q as i8) * s))
-                .collect()
+            slice(entry).chunks_exact(cols).zip(&scale).flat_map(|(row, &s)| row.iter().map(move |&q| f32::from(q as i8) * s)).collect()
         }
         (Dtype::I8, None) => {
-            return Err(WeightsError::MissingTensor {
-                name: format!("{name}.scale"),
-                shape: entry.shape.iter().take(1).copied().collect(),
-            })
+            return Err(WeightsError::MissingTensor { name: format!("{name}.scale"), shape: entry.shape.iter().take(1).copied().collect() })
         }
     };
     finite(name, &values)?;
@@ -110,10 +95,6 @@ pub(super) fn expand(name: &str, entry: &Entry, scale: Option<&Entry>, data: &[u
 fn finite(name: &str, values: &[f32]) -> Result<(), WeightsError> {
     match values.iter().position(|v| !v.is_finite()) {
         None => Ok(()),
-        Some(index) => Err(WeightsError::NonFinite {
-            name: name.to_string(),
-            index,
-            value: values[index],
-        }),
+        Some(index) => Err(WeightsError::NonFinite { name: name.to_string(), index, value: values[index] }),
     }
 }

@@ -37,10 +37,7 @@ fn parse_config(text: &str) -> Result<Config, String> {
     let (n_heads, d_head, d_mlp, context) = (dim("n_heads")?, dim("d_head")?, dim("d_mlp")?, dim("context")?);
     let ln_eps = match json.get("ln_eps") {
         None => return Err("missing field `ln_eps`".into()),
-        Some(v) => {
-            v.as_f64()
-                .ok_or_else(|| format!("field `ln_eps`: expected a number, found {}", v.describe()))? as f32
-        }
+        Some(v) => v.as_f64().ok_or_else(|| format!("field `ln_eps`: expected a number, found {}", v.describe()))? as f32,
     };
     let positions = match json.get("positions") {
         None => "learned",
@@ -64,30 +61,14 @@ fn parse_config(text: &str) -> Result<Config, String> {
                 .ok_or_else(|| format!("field `bos_id`: expected a token id (a non-negative integer), found {}", v.describe()))?,
         ),
     };
-    Ok(Config {
-        vocab_size,
-        d_model,
-        n_layers,
-        n_heads,
-        d_head,
-        d_mlp,
-        context,
-        ln_eps,
-        positions,
-        bos_id,
-    })
+    Ok(Config { vocab_size, d_model, n_layers, n_heads, d_head, d_mlp, context, ln_eps, positions, bos_id })
 }
 
 /// `__metadata__`: `format` must be [`FORMAT`], `config` a JSON object string, `name` optional text.
 pub(super) fn read_metadata(meta: Option<&Json>) -> Result<(Config, String), WeightsError> {
     let meta = match meta {
         Some(m @ Json::Object(_)) => m,
-        Some(other) => {
-            return Err(WeightsError::Header(format!(
-                "expected `__metadata__` to be an object, found {}",
-                kind(other)
-            )))
-        }
+        Some(other) => return Err(WeightsError::Header(format!("expected `__metadata__` to be an object, found {}", kind(other)))),
         None => {
             return Err(WeightsError::Metadata {
                 key: "format",
@@ -100,11 +81,7 @@ pub(super) fn read_metadata(meta: Option<&Json>) -> Result<(Config, String), Wei
         match meta.get(key) {
             None => Ok(None),
             Some(Json::String(s)) => Ok(Some(s.as_str())),
-            Some(other) => Err(WeightsError::Metadata {
-                key,
-                expected: "a string".into(),
-                found: kind(other).into(),
-            }),
+            Some(other) => Err(WeightsError::Metadata { key, expected: "a string".into(), found: kind(other).into() }),
         }
     };
     match string("format")? {
@@ -139,48 +116,25 @@ pub(super) fn read_entry(name: &str, info: &Json, data_len: usize) -> Result<Raw
     let bad = |what: String| WeightsError::Header(format!("tensor `{name}`: {what}"));
     let obj = match info {
         o @ Json::Object(_) => o,
-        other => {
-            return Err(bad(format!(
-                "expected an object with `dtype`, `shape` and `data_offsets`, found {}",
-                kind(other)
-            )))
-        }
+        other => return Err(bad(format!("expected an object with `dtype`, `shape` and `data_offsets`, found {}", kind(other)))),
     };
     let dtype = match obj.get("dtype") {
         Some(Json::String(s)) => s.clone(),
-        other => {
-            return Err(bad(format!(
-                "expected `dtype` a string, found {}",
-                other.map_or("nothing", kind)
-            )))
-        }
+        other => return Err(bad(format!("expected `dtype` a string, found {}", other.map_or("nothing", kind)))),
     };
     let numbers = |key: &str| -> Result<Vec<u64>, WeightsError> {
         match obj.get(key) {
             Some(Json::Array(items)) => items
                 .iter()
-                .map(|x| {
-                    x.as_u64().ok_or_else(|| {
-                        bad(format!(
-                            "expected `{key}` to hold non-negative integers, found {}",
-                            x.describe()
-                        ))
-                    })
-                })
+                .map(|x| x.as_u64().ok_or_else(|| bad(format!("expected `{key}` to hold non-negative integers, found {}", x.describe()))))
                 .collect(),
-            other => Err(bad(format!(
-                "expected `{key}` an array of integers, found {}",
-                other.map_or("nothing", kind)
-            ))),
+            other => Err(bad(format!("expected `{key}` an array of integers, found {}", other.map_or("nothing", kind)))),
         }
     };
     let shape = numbers("shape")?;
     let offsets = numbers("data_offsets")?;
     let [begin, end] = offsets[..] else {
-        return Err(bad(format!(
-            "expected `data_offsets` [begin, end], found {} numbers",
-            offsets.len()
-        )));
+        return Err(bad(format!("expected `data_offsets` [begin, end], found {} numbers", offsets.len())));
     };
     let in_bounds = |x: u64| usize::try_from(x).ok().filter(|&x| x <= data_len);
     match (in_bounds(begin), in_bounds(end)) {

@@ -122,6 +122,12 @@ pub fn assert_within(worst: &[Worst], tol: f64, what: &str) {
         println!("{what}: {:<16} max rel {:.2e} (element-wise {:.2e})  worst at {}", w.name, w.rel, w.elem, w.at);
     }
     for w in worst {
-        assert!(w.rel <= tol, "{what}: {} differs from the golden file by {:.3e} of its scale at {} (tolerance {tol:e})", w.name, w.rel, w.at);
+        assert!(
+            w.rel <= tol,
+            "{what}: {} differs from the golden file by {:.3e} of its scale at {} (tolerance {tol:e})",
+            w.name,
+            w.rel,
+            w.at
+        );
     }
 }
