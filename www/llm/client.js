@@ -12,6 +12,8 @@ export class LlmClient {
     this.nextId = 1;
     this.calls = new Map();
     this.gen = 0;
+    /** How many analyses were sent to the worker (the others were superseded before being sent). */
+    this.sent = 0;
     this.inFlight = null;
     this.pending = null;
     this.info = null;
@@ -54,6 +56,7 @@ export class LlmClient {
     const p = this.pending;
     this.pending = null;
     this.inFlight = p;
+    this.sent += 1;
     p.onStart(p.gen);
     this.worker.postMessage(p.msg);
   }

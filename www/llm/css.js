@@ -14,6 +14,7 @@ export const LLM_CSS = `
 .llm-gqa, .llm-gallery-note { max-width: 80ch; color: var(--ae-muted); }
 .llm-step h3 { font-size: 1.1em; margin: 8px 0 2px; }
 .llm-step .explain { max-width: 80ch; margin: 0 0 8px; }
+.llm-gallery-wrap { content-visibility: auto; contain-intrinsic-size: auto 1900px; }
 .llm-gallery { display: grid; grid-template-columns: repeat(var(--llm-cols, 9), minmax(0, 1fr)); gap: 4px; }
 .llm-head { display: grid; justify-items: center; gap: 1px; padding: 3px; font-size: 0.72em; line-height: 1.2; }
 .llm-head[aria-pressed="true"] { background: var(--ae-accent-bg); border-color: var(--ae-accent); }

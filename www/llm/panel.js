@@ -211,6 +211,6 @@ function show(el, L) {
     h('ol', { class: 'llm-top' }, p.top.slice(0, 5).map((c) => h('li', {}, h('code', { class: 'llm-top-text', text: JSON.stringify(c.text) }), ` ${pct(c.prob)}`))));
   L.parts.tokens.replaceChildren(...s.tokens.map((t, i) => h('li', { class: 'chip', title: `token ${i}: id ${t.id}` }, h('span', { class: 'chip-text', text: t.text }), h('span', { class: 'chip-id', text: `#${t.id}` }))));
   L.parts.walk.replaceChildren(renderView(L.view, s, L.info, el._colours()));
-  L.gallery.update(s, L.info);
   L.gallery.select(L.layer, L.head);
+  L.gallery.update(s, L.info, L.gen);
 }
