@@ -48,7 +48,8 @@ test('SmolLM2 on the page: Paris, the gallery, induction heads, a responsive pag
   const box = page.locator('attention-explorer .llm-text');
   await box.fill('The capital of France is');
   await analysed(page, 'The capital of France is');
-  console.log(`# SmolLM2: from choosing it to its first view ${Date.now() - t0} ms`);
+  const ms = await page.evaluate(() => { const L = document.querySelector('attention-explorer').large; return { ...L.loadMs, analyse: L.analyseMs }; });
+  console.log(`# SmolLM2: from choosing it to its first view ${Date.now() - t0} ms (fetch ${Math.round(ms.read)}, load ${Math.round(ms.load)}, analyse ${Math.round(ms.analyse)} ms)`);
 
   const first = await shadow(page, (root, el) => ({
     top: [...root.querySelectorAll('.llm-predict .llm-top-text')].map((x) => JSON.parse(x.textContent)),

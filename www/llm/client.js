@@ -17,6 +17,8 @@ export class LlmClient {
     this.inFlight = null;
     this.pending = null;
     this.info = null;
+    /** { read, load } ms of the last load: the file fetched or read, then checked and copied into wasm. */
+    this.loadMs = null;
     this.worker.onmessage = (e) => this._answer(e.data);
     this.worker.onerror = (e) => this._crashed(e.message || 'the worker could not start');
   }
@@ -26,7 +28,7 @@ export class LlmClient {
   load(source, onProgress = () => {}) {
     const id = this.nextId++;
     const msg = typeof source === 'string' || source instanceof URL ? { type: 'load', id, url: String(source) } : { type: 'load', id, file: source };
-    return this._call(id, msg, { onProgress }).then((a) => { this.info = a.info; return a.info; });
+    return this._call(id, msg, { onProgress }).then((a) => { this.info = a.info; this.loadMs = a.ms; return a.info; });
   }
 
   /** Analyses `text` and returns { gen, summary, view, ms } for the first `view` ({ layer, head, step }), or

@@ -126,6 +126,7 @@ function connect(el, L, promise) {
     L.info = info;
     L.status = 'ready';
     L.parts.bar.hidden = true;
+    L.loadMs = client.loadMs;
     setupPickers(L);
     const c = info.config;
     L.parts.credit.replaceChildren(`${info.name} · ${c.n_layers} layers × ${c.n_heads} heads (${c.n_kv_heads} key/value heads), d_model ${c.d_model}, ` +
@@ -176,7 +177,9 @@ function analyze(el, L) {
     L.view = r.view;
     L.error = null;
     const sameView = r.view.layer === L.layer && r.view.head === L.head && r.view.step === L.step;
-    L.parts.status.textContent = `Analysed ${r.summary.tokens.length} tokens in ${Math.round(r.ms)} ms: every intermediate of all ${L.info.config.n_layers} layers, kept in the worker.`;
+    L.parts.status.textContent = `Analysed ${r.summary.tokens.length} tokens in ${Math.round(r.ms)} ms: every intermediate of all ${L.info.config.n_layers} layers, kept in the worker.` +
+      (L.loadMs ? ` (The model took ${Math.round(L.loadMs.read)} ms to fetch and ${Math.round(L.loadMs.load)} ms to load.)` : '');
+    L.analyseMs = r.ms;
     show(el, L);
     if (!sameView) fetchView(el, L);
   }, (err) => {

@@ -7,7 +7,8 @@
 //   { type: 'analyze', gen, text, options, view: { layer, head, step } }
 //                                        the summary and the first view of the new trace
 //   { type: 'view', id, layer, head, step }   one step of one head of the last analysis
-// Messages out: { type: 'progress', id, loaded, total } while loading; { type: 'loaded', id, info };
+// Messages out: { type: 'progress', id, loaded, total } while loading; { type: 'loaded', id, info, ms:
+// { read, load } } (fetching or reading the file, then LlmExplorer's checks and copy);
 // { type: 'result', gen, summary, view, ms }; { type: 'view', id, gen, view }; { type: 'error', id | gen,
 // message } (the model that was in use stays in use). `gen` in a view answer is the analysis it belongs to.
 
@@ -20,28 +21,33 @@ let traceGen = null;
 
 const messageOf = (e) => (e && e.message ? e.message : String(e));
 
-/** Reads a stream of `total` bytes (or unknown: null) into one Uint8Array, reporting progress. */
+/** Reads a stream of `total` bytes (or unknown: null) into one Uint8Array, reporting progress. With a
+ * known size the bytes go straight into one buffer (no second copy of a 98 MB file). */
 async function readAll(stream, total, progress) {
   const max = LlmExplorer.maxFileBytes();
   if (total !== null && total > max) throw new Error(`expected a GGUF file of at most ${max} bytes, found one of ${total} bytes`);
+  let buffer = total !== null ? new Uint8Array(total) : null;
   const chunks = [];
   let loaded = 0, last = 0;
   const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
+    if (loaded + value.length > max) throw new Error(`expected a GGUF file of at most ${max} bytes, found more`);
+    if (buffer && loaded + value.length <= buffer.length) buffer.set(value, loaded);
+    else {
+      if (buffer) { chunks.push(buffer.subarray(0, loaded)); buffer = null; } // longer than it said
+      chunks.push(value);
+    }
     loaded += value.length;
-    if (loaded > max) throw new Error(`expected a GGUF file of at most ${max} bytes, found more`);
-    chunks.push(value);
     const now = performance.now();
     if (now - last > 80) { last = now; progress(loaded, total); }
   }
   progress(loaded, total ?? loaded);
-  if (chunks.length === 1) return chunks[0];
+  if (buffer) return loaded === buffer.length ? buffer : buffer.subarray(0, loaded);
   const bytes = new Uint8Array(loaded);
   let at = 0;
   for (const c of chunks) { bytes.set(c, at); at += c.length; }
-  chunks.length = 0;
   return bytes;
 }
 
@@ -61,12 +67,14 @@ async function fetchModel(url, progress) {
 
 async function load(m) {
   const progress = (loaded, total) => postMessage({ type: 'progress', id: m.id, loaded, total });
+  const t0 = performance.now();
   const bytes = m.file ? await readAll(m.file.stream(), m.file.size, progress) : await fetchModel(m.url, progress);
+  const t1 = performance.now();
   postMessage({ type: 'progress', id: m.id, loaded: bytes.length, total: bytes.length, stage: 'reading the model' });
   if (explorer) explorer.load(bytes);
   else explorer = LlmExplorer.fromGguf(bytes);
   traceGen = null;
-  return explorer.info();
+  return { info: explorer.info(), ms: { read: t1 - t0, load: performance.now() - t1 } };
 }
 
 function analyze(m) {
@@ -85,7 +93,7 @@ self.onmessage = async (e) => {
   try {
     await ready;
     if (m.type === 'load') {
-      postMessage({ type: 'loaded', id: m.id, info: await load(m) });
+      postMessage({ type: 'loaded', id: m.id, ...(await load(m)) });
     } else if (m.type === 'analyze') {
       postMessage({ type: 'result', gen: m.gen, ...analyze(m) });
     } else if (m.type === 'view') {
