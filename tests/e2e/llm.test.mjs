@@ -48,8 +48,9 @@ test('SmolLM2 on the page: Paris, the gallery, induction heads, a responsive pag
   const box = page.locator('attention-explorer .llm-text');
   await box.fill('The capital of France is');
   await analysed(page, 'The capital of France is');
-  const ms = await page.evaluate(() => { const L = document.querySelector('attention-explorer').large; return { ...L.loadMs, analyse: L.analyseMs }; });
-  console.log(`# SmolLM2: from choosing it to its first view ${Date.now() - t0} ms (fetch ${Math.round(ms.read)}, load ${Math.round(ms.load)}, analyse ${Math.round(ms.analyse)} ms)`);
+  const ms = await page.evaluate(() => { const L = document.querySelector('attention-explorer').large; return { ...L.loadMs, analyse: L.analyseMs, memory: L.memory }; });
+  console.log(`# SmolLM2: from choosing it to its first view ${Date.now() - t0} ms (fetch ${Math.round(ms.read)}, load ${Math.round(ms.load)}, analyse ${Math.round(ms.analyse)} ms); worker wasm memory ${(ms.memory / 2 ** 20).toFixed(0)} MB`);
+  assert.ok(ms.memory <= 300 * 2 ** 20, `expected the worker's wasm memory within 300 MB, found ${ms.memory} bytes`);
 
   const first = await shadow(page, (root, el) => ({
     top: [...root.querySelectorAll('.llm-predict .llm-top-text')].map((x) => JSON.parse(x.textContent)),
@@ -190,5 +191,22 @@ test('a corrupt .gguf in "Load your own model": a clear message, the previous mo
   assert.match(status, /This model could not be loaded: .*(tensor|file ends|expected).*\. The previous model is still in use\./);
   const after = await page.evaluate(() => { const el = document.querySelector('attention-explorer'); return { name: el.model.name, large: el.large, trace: !!el.trace, llm: !!el.shadowRoot.querySelector('.ae-llm') }; });
   assert.deepEqual(after, { name: before, large: null, trace: true, llm: false });
+  env.assertClean(page);
+});
+
+test('model="<a .gguf URL>" is fetched relative to the page; a file that is no GGUF gives its reason', { timeout: 120000 }, async () => {
+  const page = await env.page('/index.html', { goto: false });
+  const asked = [];
+  await page.route('**/files/notes.gguf', (route) => { asked.push(route.request().url()); route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.from('these are notes, not a model\n') }); });
+  await page.goto(`${env.origin}/index.html`);
+  await ready(page);
+  await page.evaluate(() => document.querySelector('attention-explorer').setAttribute('model', 'files/notes.gguf'));
+  await page.waitForFunction(() => document.querySelector('attention-explorer').large?.status === 'error', null, { timeout: 30000 });
+  assert.deepEqual(asked, [`${env.origin}/files/notes.gguf`]);
+  const text = await shadow(page, (root) => root.querySelector('.llm-status').textContent);
+  assert.match(text, /^notes\.gguf could not be loaded: .*GGUF.*The tiny built-in model is still there/);
+  await page.evaluate(() => document.querySelector('attention-explorer').removeAttribute('model'));
+  await ready(page);
+  assert.equal(await page.evaluate(() => document.querySelector('attention-explorer').large), null);
   env.assertClean(page);
 });

@@ -212,8 +212,8 @@ export class AttentionExplorer extends HTMLElement {
   get large() {
     const L = isLarge(this) ? this._large : null;
     if (!L) return null;
-    const { status, error, busy, info, summary, view, layer, head, step, gen, loadMs, analyseMs } = L;
-    return { model: L.choice.label, status, error, busy, info, summary, view, layer, head, step, gen, loadMs, analyseMs };
+    const { status, error, busy, info, summary, view, layer, head, step, gen, loadMs, analyseMs, memory } = L;
+    return { model: L.choice.label, status, error, busy, info, summary, view, layer, head, step, gen, loadMs, analyseMs, memory };
   }
 
   /** Shows a large model from a .gguf File (run in a Web Worker of its own). Resolves to its info; on

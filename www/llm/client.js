@@ -19,6 +19,8 @@ export class LlmClient {
     this.info = null;
     /** { read, load } ms of the last load: the file fetched or read, then checked and copied into wasm. */
     this.loadMs = null;
+    /** The worker's wasm memory in bytes after the last load. */
+    this.memory = null;
     this.worker.onmessage = (e) => this._answer(e.data);
     this.worker.onerror = (e) => this._crashed(e.message || 'the worker could not start');
   }
@@ -28,10 +30,10 @@ export class LlmClient {
   load(source, onProgress = () => {}) {
     const id = this.nextId++;
     const msg = typeof source === 'string' || source instanceof URL ? { type: 'load', id, url: String(source) } : { type: 'load', id, file: source };
-    return this._call(id, msg, { onProgress }).then((a) => { this.info = a.info; this.loadMs = a.ms; return a.info; });
+    return this._call(id, msg, { onProgress }).then((a) => { this.info = a.info; this.loadMs = a.ms; this.memory = a.memory; return a.info; });
   }
 
-  /** Analyses `text` and returns { gen, summary, view, ms } for the first `view` ({ layer, head, step }), or
+  /** Analyses `text` and returns { gen, summary, view, ms, memory } for the first `view` ({ layer, head, step }), or
    * null when a newer text superseded it before its result was shown. `onStart(gen)` runs when it is sent. */
   analyze(text, options, view, onStart = () => {}) {
     const gen = ++this.gen;
@@ -78,7 +80,7 @@ export class LlmClient {
       if (f && f.gen === a.gen) {
         if (this.pending) f.resolve(null); // a newer text is waiting: this result is stale
         else if (a.type === 'error') f.reject(new Error(a.message));
-        else f.resolve({ gen: a.gen, summary: a.summary, view: a.view, ms: a.ms });
+        else f.resolve({ gen: a.gen, summary: a.summary, view: a.view, ms: a.ms, memory: a.memory });
       }
       if (this.pending) this._sendPending();
       return;

@@ -127,10 +127,11 @@ function connect(el, L, promise) {
     L.status = 'ready';
     L.parts.bar.hidden = true;
     L.loadMs = client.loadMs;
+    L.memory = client.memory;
     setupPickers(L);
     const c = info.config;
     L.parts.credit.replaceChildren(`${info.name} · ${c.n_layers} layers × ${c.n_heads} heads (${c.n_kv_heads} key/value heads), d_model ${c.d_model}, ` +
-      `${c.vocab_size.toLocaleString('en')} tokens, ${MB(info.file_bytes)} · runs in a Web Worker in this page · up to ${info.max_tokens} tokens per analysis`,
+      `${c.vocab_size.toLocaleString('en')} tokens, ${MB(info.file_bytes)} · runs in a Web Worker in this page (wasm memory ${MB(client.memory)}) · up to ${info.max_tokens} tokens per analysis`,
     L.choice.licence ? [' · ', h('a', { href: L.choice.licence, text: 'licence (Apache-2.0)' }), ' · ', h('a', { href: L.choice.card, text: 'data card' })] : null);
     el._changed(false);
   }, (err) => { if (el._large === L) fail(L, err.message); });
@@ -180,6 +181,7 @@ function analyze(el, L) {
     L.parts.status.textContent = `Analysed ${r.summary.tokens.length} tokens in ${Math.round(r.ms)} ms: every intermediate of all ${L.info.config.n_layers} layers, kept in the worker.` +
       (L.loadMs ? ` (The model took ${Math.round(L.loadMs.read)} ms to fetch and ${Math.round(L.loadMs.load)} ms to load.)` : '');
     L.analyseMs = r.ms;
+    L.memory = r.memory;
     show(el, L);
     if (!sameView) fetchView(el, L);
   }, (err) => {

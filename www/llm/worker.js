@@ -8,8 +8,9 @@
 //                                        the summary and the first view of the new trace
 //   { type: 'view', id, layer, head, step }   one step of one head of the last analysis
 // Messages out: { type: 'progress', id, loaded, total } while loading; { type: 'loaded', id, info, ms:
-// { read, load } } (fetching or reading the file, then LlmExplorer's checks and copy);
-// { type: 'result', gen, summary, view, ms }; { type: 'view', id, gen, view }; { type: 'error', id | gen,
+// { read, load }, memory } (fetching or reading the file, then LlmExplorer's checks and copy; the wasm
+// memory's bytes after it);
+// { type: 'result', gen, summary, view, ms, memory }; { type: 'view', id, gen, view }; { type: 'error', id | gen,
 // message } (the model that was in use stays in use). `gen` in a view answer is the analysis it belongs to.
 
 import init, { LlmExplorer } from '../pkg/attention_explorer.js';
@@ -74,7 +75,7 @@ async function load(m) {
   if (explorer) explorer.load(bytes);
   else explorer = LlmExplorer.fromGguf(bytes);
   traceGen = null;
-  return { info: explorer.info(), ms: { read: t1 - t0, load: performance.now() - t1 } };
+  return { info: explorer.info(), ms: { read: t1 - t0, load: performance.now() - t1 }, memory: (await ready).memory.buffer.byteLength };
 }
 
 function analyze(m) {
@@ -95,7 +96,7 @@ self.onmessage = async (e) => {
     if (m.type === 'load') {
       postMessage({ type: 'loaded', id: m.id, ...(await load(m)) });
     } else if (m.type === 'analyze') {
-      postMessage({ type: 'result', gen: m.gen, ...analyze(m) });
+      postMessage({ type: 'result', gen: m.gen, ...analyze(m), memory: (await ready).memory.buffer.byteLength });
     } else if (m.type === 'view') {
       if (!explorer || traceGen === null) throw new Error('there is no analysis to view yet');
       postMessage({ type: 'view', id: m.id, gen: traceGen, view: explorer.view(m.layer, m.head, m.step) });
