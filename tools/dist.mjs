@@ -11,6 +11,8 @@
 //   attention-explorer.single.js        one classic script: every module above and the wasm (base64) in one file;
 //                                       works from file:// and on hosts that cannot serve .wasm
 //   embed.html, embed.js, favicon.svg   the iframe page (embed.html?text=…&step=…) and the icon it links
+//   llm/worker.js, models/              the large model's Web Worker; SmolLM2-135M's licence, data card and (when
+//                                       ./build.sh setup fetched it) its GGUF, beside the modules (npm: the texts)
 //   package.json, README.md, LICENSE    for npm: `import 'attention-explorer'`
 //
 // No bundler: the single file is made by a small linker for the plain ES modules this project writes
@@ -31,6 +33,9 @@ const GLUE = 'pkg/attention_explorer.js';
 const WASM = 'pkg/attention_explorer_bg.wasm';
 const ENGINE = 'engine.js';
 const SINGLE = 'attention-explorer.single.js';
+const LLM_WORKER = 'llm/worker.js';
+const MODEL_TEXTS = ['models/LICENSE-SmolLM2-135M.txt', 'models/smollm2-135m.md'];
+const MODEL_FILE = 'models/smollm2-135m.Q4_1.gguf';
 
 function fail(msg) {
   console.error(`tools/dist.mjs: ${msg}`);
@@ -337,13 +342,22 @@ for (const rel of [...graph.keys()].sort()) write(rel, graph.get(rel).src);
 write(WASM, wasm);
 write('embed.html', read('embed.html'));
 write('favicon.svg', read('favicon.svg'));
+// The large model's worker (started by llm/client.js, not imported) and models/: SmolLM2-135M's licence
+// and data card, and its GGUF when ./build.sh setup has fetched it (a hard link, for sites; npm gets the
+// two text files only).
+write(LLM_WORKER, read(LLM_WORKER));
+for (const rel of MODEL_TEXTS) write(rel, read(rel));
+if (fs.existsSync(path.join(WWW, MODEL_FILE))) {
+  fs.mkdirSync(path.join(out, 'models'), { recursive: true });
+  try { fs.linkSync(path.join(WWW, MODEL_FILE), path.join(out, MODEL_FILE)); } catch { fs.copyFileSync(path.join(WWW, MODEL_FILE), path.join(out, MODEL_FILE)); }
+}
 write(SINGLE, single);
 write('LICENSE', license(version));
 const gz = (rels) => rels.reduce((n, rel) => n + zlib.gzipSync(fs.readFileSync(path.join(out, rel)), { level: 9 }).length, 0);
 const moduleFiles = [...graph.keys()].filter((rel) => rel !== 'embed.js').concat(WASM);
 const sizes = { modulesGz: gz(moduleFiles), singleGz: gz([SINGLE]) };
 write('README.md', README(version, sizes));
-const files = [...new Set(written.map((rel) => rel.split('/')[0]))].sort();
+const files = [...new Set(written.map((rel) => (rel.startsWith('models/') ? rel : rel.split('/')[0])))].sort();
 write('package.json', JSON.stringify(packageJson(version, files), null, 2) + '\n');
 
 const total = written.reduce((n, rel) => n + fs.statSync(path.join(out, rel)).size, 0);

@@ -131,6 +131,7 @@ document.getElementById('own-model').addEventListener('submit', async (e) => {
   e.preventDefault();
   const weights = document.getElementById('own-weights').files[0];
   const tokenizer = document.getElementById('own-tokenizer').files[0];
+  if (weights && /\.gguf$/i.test(weights.name)) { loadGguf(weights); return; }
   if (!weights || !tokenizer) {
     ownStatus.textContent = `Choose both files first: the weights (.safetensors)${weights ? ' are chosen' : ' are missing'}, the tokenizer (tokenizer.json)${tokenizer ? ' is chosen' : ' is missing'}.`;
     return;
@@ -146,6 +147,8 @@ document.getElementById('own-model').addEventListener('submit', async (e) => {
   }
 });
 document.getElementById('own-reset').addEventListener('click', async () => {
+  explorer.closeModelFile();
+  chooseModel('tiny');
   try {
     await resetModel();
     ownStatus.textContent = 'Back to the built-in model.';
@@ -187,3 +190,26 @@ explorer.addEventListener('attention-explorer:change', describeHeads);
 
 // a crash while analysing restarts the engine: say so where the model is chosen
 onEngineStatus((message) => { ownStatus.textContent = message; }).catch(() => {});
+
+// The model choice: tiny (built in) or SmolLM2-135M (served beside the page, run in a Web Worker by the
+// element's large-model view, llm/panel.js); a .gguf file from "Load your own model" runs the same way.
+const modelChoice = document.getElementById('model-choice');
+function chooseModel(value) {
+  modelChoice.value = value;
+  if (value === 'tiny') explorer.removeAttribute('model'); else explorer.setAttribute('model', value);
+}
+document.getElementById('model-form').addEventListener('submit', (e) => e.preventDefault());
+modelChoice.addEventListener('change', () => { explorer.closeModelFile(); chooseModel(modelChoice.value); });
+if (explorer.getAttribute('model')) modelChoice.value = explorer.getAttribute('model');
+
+async function loadGguf(file) {
+  ownStatus.textContent = `Loading ${file.name}…`;
+  try {
+    const info = await explorer.loadModelFile(file, (loaded, total) => {
+      ownStatus.textContent = `Loading ${file.name}: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB…`;
+    });
+    ownStatus.textContent = `Loaded ${file.name} (${info.name}: ${info.config.n_layers} layers × ${info.config.n_heads} heads); it runs in a worker.`;
+  } catch (err) {
+    ownStatus.textContent = `This model could not be loaded: ${err && err.message ? err.message : err}. The previous model is still in use.`;
+  }
+}

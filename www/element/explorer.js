@@ -7,7 +7,9 @@
 // Attributes (mirrored by properties): text, step, steps, layer, head, controls (full | minimal | none),
 // transpose, theme (light | dark | auto), height, and the lesson's: mode (explore | tour | compare), stop (the
 // tour stop, from 1), highlight (a cell "forest→verdant" or a token "bank" to mark), caption (a note shown
-// above the figure) and compare (the second sentence). Every change of state fires one bubbling, composed
+// above the figure) and compare (the second sentence), and model (tiny | smollm2-135m | the URL of a .gguf
+// file: a large model, shown by llm/panel.js and run in a Web Worker; the `model` property stays the
+// built-in engine's info). Every change of state fires one bubbling, composed
 // `attention-explorer:change` event whose detail is the new state (see `state`). The modes live in modes.js.
 
 import { h } from '../draw.js';
@@ -19,10 +21,11 @@ import { exportView, viewSvg } from './export.js';
 import { MODES, TOUR_LENGTH, analyzeOther, comparing, decorateView, enterStop, lessonOf } from './modes.js';
 import { compareView } from './compare.js';
 import { withTerms } from './glossary.js';
+import { isLarge, renderLarge, loadFile, closeFile } from '../llm/panel.js';
 
 export const DEFAULT_TEXT = 'a fluffy blue creature roamed the verdant forest';
 export const EVENT = 'attention-explorer:change';
-const ATTRIBUTES = ['text', 'step', 'steps', 'layer', 'head', 'controls', 'transpose', 'theme', 'height', 'mode', 'stop', 'highlight', 'caption', 'compare'];
+const ATTRIBUTES = ['text', 'step', 'steps', 'layer', 'head', 'controls', 'transpose', 'theme', 'height', 'mode', 'stop', 'highlight', 'caption', 'compare', 'model'];
 /** Everything a page may set before the element is defined (taken over when it connects). */
 const PROPERTIES = [...ATTRIBUTES, 'options', 'view', 'showAll'];
 const CONTROLS = ['full', 'minimal', 'none'];
@@ -205,6 +208,28 @@ export class AttentionExplorer extends HTMLElement {
       mode: this.mode, stop: this.stop, highlight: this.highlight, caption: this.caption, compare: this.compare };
   }
 
+  /** The large model's state ({ status, error, busy, info, summary, view, layer, head, step, gen }), or null. */
+  get large() {
+    const L = isLarge(this) ? this._large : null;
+    if (!L) return null;
+    const { status, error, busy, info, summary, view, layer, head, step, gen, loadMs, analyseMs, memory } = L;
+    return { model: L.choice.label, status, error, busy, info, summary, view, layer, head, step, gen, loadMs, analyseMs, memory };
+  }
+
+  /** Shows a large model from a .gguf File (run in a Web Worker of its own). Resolves to its info; on
+   * error rejects with a readable Error and the model shown before stays. `onProgress(loaded, total)`. */
+  async loadModelFile(file, onProgress) {
+    const info = await loadFile(this, file, onProgress);
+    this._changed();
+    return info;
+  }
+
+  /** Forgets a file given with loadModelFile: back to the `model` attribute's model (tiny by default). */
+  closeModelFile() {
+    closeFile(this);
+    this._changed();
+  }
+
   next() { this._move(1); }
   previous() { this._move(-1); }
 
@@ -276,6 +301,7 @@ export class AttentionExplorer extends HTMLElement {
     if (old === value) return;
     if (name === 'height') this._applyHeight();
     if (name === 'controls' || name === 'steps') this._built = null;
+    if (name === 'model') closeFile(this);
     this._changed();
   }
 
@@ -366,6 +392,12 @@ export class AttentionExplorer extends HTMLElement {
   // ----- rendering ----------------------------------------------------------------------------------
 
   _render() {
+    if (isLarge(this)) {
+      this._built = null; // the tiny model's frame is rebuilt when the element goes back to it
+      renderLarge(this);
+      this._markLive();
+      return;
+    }
     enterStop(this);
     this._analyze();
     this._lesson = lessonOf(this);
@@ -376,6 +408,10 @@ export class AttentionExplorer extends HTMLElement {
     }
     updateControls(this);
     this._renderView();
+    this._markLive();
+  }
+
+  _markLive() {
     if (!this._live) {
       this._live = true;
       if (typeof performance !== 'undefined' && performance.mark) performance.mark('attention-explorer:first-render');
