@@ -199,19 +199,7 @@ impl Engine {
         for n in neighbours.iter_mut().flat_map(|n| n.before.iter_mut().chain(n.after.iter_mut())).flatten() {
             n.text = self.tokenizer.token_display(n.id);
         }
-        let spans = utf16_spans(tail, window.tokens.iter().map(|tok| (tok.start, tok.end)));
-        let tokens = window
-            .tokens
-            .iter()
-            .zip(spans)
-            .map(|(tok, (start, end))| TokenInfo {
-                id: tok.id,
-                text: self.tokenizer.token_display(tok.id),
-                start,
-                end,
-                special: self.tokenizer.is_added(tok.id),
-            })
-            .collect();
+        let tokens = token_infos(&self.tokenizer, tail, &window.tokens);
         let mut trace = Trace {
             model: self.model.weights.name.clone(),
             config: cfg.clone(),
@@ -252,10 +240,7 @@ impl Engine {
         if max_tokens <= starts {
             return Err(AnalyzeError::Budget(budget::over_budget(cfg, 1 + starts)));
         }
-        let dropped = all.len().saturating_sub(max_tokens - starts);
-        // the start token: zero-width, just before the first token of the text that is kept
-        let start = cfg.bos_id.map(|id| Token { id, start: all[dropped].start, end: all[dropped].start });
-        let tokens: Vec<Token> = start.into_iter().chain(all[dropped..].iter().copied()).collect();
+        let (tokens, dropped) = last_tokens(&all, cfg.bos_id, max_tokens);
         // the budget, not the context, left tokens out: say why
         let wanted = (all.len() + starts).min(cfg.context);
         let notice = (wanted > tokens.len()).then(|| budget::notice(cfg, wanted, tokens.len()));
@@ -335,6 +320,33 @@ pub fn text_tail(text: &str) -> (&str, usize) {
         return (text, 0);
     }
     (&text[start..], head.encode_utf16().count())
+}
+
+/// The tokens one analysis reads of `all` (not empty): the last `max_tokens` (more than the start
+/// token), the start token first if the model has one (`bos`), zero-width just before the first token
+/// kept; and how many tokens of the text were left out at its start.
+pub(crate) fn last_tokens(all: &[Token], bos: Option<u32>, max_tokens: usize) -> (Vec<Token>, usize) {
+    let starts = usize::from(bos.is_some());
+    let dropped = all.len().saturating_sub(max_tokens - starts);
+    let start = bos.map(|id| Token { id, start: all[dropped].start, end: all[dropped].start });
+    (start.into_iter().chain(all[dropped..].iter().copied()).collect(), dropped)
+}
+
+/// What JavaScript is told of each token of `window` (tokens of `text`): id, display text, UTF-16 span,
+/// and whether it is a special (added) token.
+pub(crate) fn token_infos(tokenizer: &Tokenizer, text: &str, window: &[Token]) -> Vec<TokenInfo> {
+    let spans = utf16_spans(text, window.iter().map(|tok| (tok.start, tok.end)));
+    window
+        .iter()
+        .zip(spans)
+        .map(|(tok, (start, end))| TokenInfo {
+            id: tok.id,
+            text: tokenizer.token_display(tok.id),
+            start,
+            end,
+            special: tokenizer.is_added(tok.id),
+        })
+        .collect()
 }
 
 /// Converts byte spans of `text` (in order, on char boundaries) to UTF-16 code-unit spans.

@@ -22,9 +22,9 @@ use crate::heads::HeadProfile;
 use crate::llama::{Llama, LlamaTrace};
 use crate::message::{self, float_text};
 use crate::model::{top_indices, AnalyzeError};
-use crate::tokenizer::{Token, Tokenizer};
+use crate::tokenizer::Tokenizer;
 use crate::trace::{record_cut, Candidate, Matrix, Options, Prediction, TokenInfo};
-use crate::{text_tail, utf16_spans, LoadError, MAX_TEXT_UNITS};
+use crate::{last_tokens, text_tail, token_infos, LoadError, MAX_TEXT_UNITS};
 
 /// The largest GGUF file accepted: 1 GiB (wasm32 addresses 4 GiB; the file stays in memory beside
 /// the trace, the tokenizer and the page's own copy).
@@ -174,36 +174,22 @@ impl Llm {
         if options.neighbours {
             return Err(AnalyzeError::BadOption("`neighbours` is not offered for a large model: expected false".into()));
         }
-        let options = options.clone().canonical();
         let all = self.tokenizer.encode(text);
         if all.is_empty() {
             return Err(AnalyzeError::Empty);
         }
         let starts = usize::from(self.bos.is_some());
-        let dropped = all.len().saturating_sub(self.max_tokens - starts);
-        let start = self.bos.map(|id| Token { id, start: all[dropped].start, end: all[dropped].start });
-        let window: Vec<Token> = start.into_iter().chain(all[dropped..].iter().copied()).collect();
+        let (window, dropped) = last_tokens(&all, self.bos, self.max_tokens);
         let t = window.len();
         // predict_position past the tokens analysed means the last token, as in the tiny engine
-        let options = Options { predict_position: options.predict_position.filter(|&p| p < t), ..options }.canonical();
+        let options = Options { predict_position: options.predict_position.filter(|&p| p < t), ..options.clone() }.canonical();
         let wanted = (all.len() + starts).min(cfg.context);
         let notice = (wanted > t).then(|| {
             let why = budget::llama_over_budget(&self.model.config, wanted);
             format!("{why}: only the last {} tokens are analysed", message::thousands(t as u64))
         });
         let ids: Vec<u32> = window.iter().map(|tok| tok.id).collect();
-        let spans = utf16_spans(text, window.iter().map(|tok| (tok.start, tok.end)));
-        let tokens: Vec<TokenInfo> = ids
-            .iter()
-            .zip(spans)
-            .map(|(&id, (start, end))| TokenInfo {
-                id,
-                text: self.tokenizer.token_display(id),
-                start,
-                end,
-                special: self.tokenizer.is_added(id),
-            })
-            .collect();
+        let tokens = token_infos(&self.tokenizer, text, &window);
 
         let cost = budget::llama_cost(&self.model.config, t as u64)
             .ok_or_else(|| AnalyzeError::Budget(budget::llama_over_budget(&self.model.config, t)))?;

@@ -19,6 +19,17 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
+/// `{ key, options }` for validated options: the canonical options as a plain object and the string
+/// a trace cache should key on (equal exactly when the traces are).
+fn valid_js(o: &Options) -> Result<JsValue, JsError> {
+    #[derive(Serialize)]
+    struct Valid<'a> {
+        key: String,
+        options: &'a Options,
+    }
+    to_js(&Valid { key: o.key(), options: o })
+}
+
 fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
     let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true).serialize_missing_as_null(true);
     value.serialize(&serializer).map_err(|e| JsError::new(&format!("could not convert the result for JavaScript: {e}")))
@@ -141,13 +152,7 @@ impl Explorer {
     /// Validates `options` (see `options.rs`) and returns `{ key, options }`: the canonical options as
     /// a plain object and the string a trace cache should key on (equal exactly when the traces are).
     pub fn validate(&self, options: JsValue) -> Result<JsValue, JsError> {
-        #[derive(Serialize)]
-        struct Valid<'a> {
-            key: String,
-            options: &'a Options,
-        }
-        let o = self.options(&options)?;
-        to_js(&Valid { key: o.key(), options: &o })
+        valid_js(&self.options(&options)?)
     }
 
     /// Every intermediate of the forward pass for `text` (see `trace.rs`); `options` may be omitted.
@@ -328,13 +333,7 @@ impl LlmExplorer {
 
     /// `validate(options) → { key, options }`, as `Explorer.validate`.
     pub fn validate(&self, options: JsValue) -> Result<JsValue, JsError> {
-        #[derive(Serialize)]
-        struct Valid<'a> {
-            key: String,
-            options: &'a Options,
-        }
-        let o = self.options(&options)?;
-        to_js(&Valid { key: o.key(), options: &o })
+        valid_js(&self.options(&options)?)
     }
 
     /// `analyze(text: string, options?) → summary`: runs the model on the last `max_tokens` tokens

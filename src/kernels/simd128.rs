@@ -440,11 +440,18 @@ fn zero(x: &mut [f32]) {
 pub fn softmax_rows(x: &mut [f32], rows: usize, cols: usize, causal: bool) {
     check_rows("softmax_rows", x.len(), rows, cols);
     let k = ExpConsts::new();
+    live_rows(x, rows, cols, causal, |_, row| {
+        softmax_row(row, &k);
+    });
+}
+
+/// Calls f(i, live part of row i) for each row, the masked part (with `causal`) zeroed first.
+fn live_rows(x: &mut [f32], rows: usize, cols: usize, causal: bool, mut f: impl FnMut(usize, &mut [f32])) {
     for (i, row) in x.chunks_exact_mut(cols.max(1)).take(rows).enumerate() {
         let live = if causal { (i + 1).min(cols) } else { cols };
         let (row, masked) = row.split_at_mut(live);
         zero(masked);
-        softmax_row(row, &k);
+        f(i, row);
     }
 }
 
@@ -457,12 +464,7 @@ pub fn softmax_rows_terms(x: &mut [f32], rows: usize, cols: usize, causal: bool,
     max.fill(f32::NEG_INFINITY);
     sum.fill(f32::NAN);
     let k = ExpConsts::new();
-    for (i, row) in x.chunks_exact_mut(cols.max(1)).take(rows).enumerate() {
-        let live = if causal { (i + 1).min(cols) } else { cols };
-        let (row, masked) = row.split_at_mut(live);
-        zero(masked);
-        (max[i], sum[i]) = softmax_row(row, &k);
-    }
+    live_rows(x, rows, cols, causal, |i, row| (max[i], sum[i]) = softmax_row(row, &k));
 }
 
 /// Softmax of one row (all entries live); returns (max, Σ exp(x − max)), Σ NaN if max is not finite.
